@@ -1,0 +1,45 @@
+"""The optimizer contract: ask for a point, tell its result. Seeded, direction-aware.
+
+Points are ``dict[name, value]`` of the :class:`~hpo_engine.search_space.SearchSpace`.
+``tell`` takes the objective as recorded; the optimizer itself handles
+``maximize`` (internally it may minimize ``-objective``). A failed trial is told
+with ``objective=None``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..search_space import SearchSpace
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer(ABC):
+    """Proposes points of ``space`` one at a time."""
+
+    name: str = "abstract"
+
+    def __init__(self, space: SearchSpace, *, maximize: bool, seed: int | None = None, budget: int | None = None) -> None:
+        self.space = space
+        self.maximize = maximize
+        self.seed = seed
+        self.budget = budget
+
+    @abstractmethod
+    def ask(self) -> dict[str, Any]:
+        """The next point to evaluate. Raises :class:`~hpo_engine.errors.OptimizerError` when none is left."""
+
+    @abstractmethod
+    def tell(self, point: Mapping[str, Any], objective: float | None) -> None:
+        """Report the objective of a point returned by ``ask`` (``None``: the trial failed)."""
+
+    def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
+        """Learn from trials finished in an earlier run (resume); default: tell each in order."""
+        for point, objective in history:
+            self.tell(point, objective)
+
+    def close(self) -> None:
+        """Release threads or other resources."""
