@@ -1,0 +1,497 @@
+"""The result store: one SQLite file per (experiment, reference), safe against SIGKILL.
+
+Layout: ``<results root>/<experiment>/<reference>/trials.sqlite`` with the trial folders
+``trials/<number>/`` beside it. Names are sanitized (:func:`safe_name`) so that nothing is
+ever written outside the results root.
+
+Every state change is one transaction (SQLite in WAL mode, ``synchronous=NORMAL``: a
+committed transaction survives the death of the process). A trial is written
+``RUNNING`` *before* it is launched and gets its outcome *after* it finished, so a run
+killed at any moment leaves only finished trials (kept) and ``RUNNING`` rows (rerun by
+``hpo run --resume`` as the same number with the same values).
+
+Trial numbers are 0-based (``SUBID``); times are seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .backends.base import TrialOutcome, TrialState
+from .errors import StoreError
+from .search_space import SearchSpace
+
+__all__ = [
+    "STORE_FILENAME",
+    "DEFAULT_RESULTS_ROOT",
+    "FINISHED_STATES",
+    "ExperimentRecord",
+    "TrialRecord",
+    "ResultStore",
+    "safe_name",
+    "store_folder",
+    "space_to_specs",
+    "space_from_specs",
+]
+
+STORE_FILENAME = "trials.sqlite"
+DEFAULT_RESULTS_ROOT = Path("hpo-results")
+#: States that count toward ``num_optimizer_steps`` and are never rerun.
+FINISHED_STATES = frozenset({TrialState.COMPLETE, TrialState.FAILED})
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiment (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    schema_version INTEGER NOT NULL,
+    experiment TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    manifest_path TEXT,
+    method TEXT NOT NULL,
+    objective TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('maximize', 'minimize')),
+    budget INTEGER NOT NULL,
+    seed INTEGER,
+    compute_configuration TEXT NOT NULL,
+    search_space TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    number INTEGER PRIMARY KEY CHECK (number >= 0),
+    parameter_values TEXT NOT NULL,
+    state TEXT NOT NULL,
+    objective REAL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    started_at REAL,
+    ended_at REAL,
+    exit_code INTEGER,
+    failure_reason TEXT,
+    stderr_tail TEXT NOT NULL DEFAULT '',
+    stdout_path TEXT,
+    stderr_path TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+"""
+
+
+def safe_name(name: str) -> str:
+    """A folder name made from ``name`` that stays inside its parent.
+
+    Path separators and anything outside ``[A-Za-z0-9._-]`` become ``_``; leading dots are
+    dropped (no ``.``, ``..`` or hidden folders); an empty result becomes ``unnamed``.
+    """
+    text = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")
+    return text[:100] or "unnamed"
+
+
+def store_folder(results_root: Path, experiment: str, reference: str) -> Path:
+    """``<results_root>/<safe experiment>/<safe reference>``, checked to be inside ``results_root``."""
+    root = Path(results_root)
+    folder = root / safe_name(experiment) / safe_name(reference)
+    resolved_root = root.resolve()
+    if resolved_root not in folder.resolve().parents:  # pragma: no cover - safe_name prevents it
+        raise StoreError(f"results folder {folder} would be outside {root}")
+    return folder
+
+
+def space_to_specs(space: SearchSpace) -> list[dict[str, Any]]:
+    """The manifest's ``hyper_parameters`` list for ``space`` (``[{name, <kind>: ...}]``)."""
+    specs = []
+    for dimension in space:
+        body = dimension.spec()
+        if dimension.kind in body:
+            body = body[dimension.kind]
+        specs.append({"name": dimension.name, dimension.kind: body})
+    return specs
+
+
+def space_from_specs(specs: Sequence[Mapping[str, Any]]) -> SearchSpace:
+    return SearchSpace.from_specs(specs)
+
+
+def _json_value(value: Any) -> Any:
+    """JSON-safe copy: non-finite floats become ``None`` and unknown objects strings."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(_json_value(value), sort_keys=False, allow_nan=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    """What a store is about; written once when the store is created."""
+
+    experiment: str
+    reference: str
+    method: str
+    objective: str
+    maximize: bool
+    budget: int
+    search_space: tuple[Mapping[str, Any], ...]
+    manifest_path: str | None = None
+    seed: int | None = None
+    compute_configuration: Mapping[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+
+    @property
+    def direction(self) -> str:
+        return "maximize" if self.maximize else "minimize"
+
+    @property
+    def space(self) -> SearchSpace:
+        return space_from_specs(self.search_space)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "experiment": self.experiment,
+            "reference": self.reference,
+            "manifest_path": self.manifest_path,
+            "method": self.method,
+            "objective": self.objective,
+            "direction": self.direction,
+            "budget": self.budget,
+            "seed": self.seed,
+            "compute_configuration": dict(self.compute_configuration),
+            "search_space": [dict(s) for s in self.search_space],
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRecord:
+    """One trial as stored. ``attempts`` counts launches (a resumed, interrupted trial has 2)."""
+
+    number: int
+    values: Mapping[str, Any]
+    state: TrialState
+    objective: float | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    started_at: float | None = None
+    ended_at: float | None = None
+    exit_code: int | None = None
+    failure_reason: str | None = None
+    stderr_tail: str = ""
+    stdout_path: str | None = None
+    stderr_path: str | None = None
+    attempts: int = 1
+
+    @property
+    def finished(self) -> bool:
+        """COMPLETE or FAILED: counts toward the budget and is never rerun."""
+        return self.state in FINISHED_STATES
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return max(0.0, self.ended_at - self.started_at)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "state": self.state.value,
+            "objective": self.objective,
+            "values": dict(self.values),
+            "metrics": dict(self.metrics),
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration": self.duration,
+            "exit_code": self.exit_code,
+            "failure_reason": self.failure_reason,
+            "stderr_tail": self.stderr_tail,
+            "stdout_path": self.stdout_path,
+            "stderr_path": self.stderr_path,
+            "attempts": self.attempts,
+        }
+
+
+class ResultStore:
+    """The SQLite store of one (experiment, reference). Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
+        self.folder = Path(folder)
+        self._db = connection
+
+    # -- opening -------------------------------------------------------------------
+    @staticmethod
+    def path_in(folder: Path) -> Path:
+        return Path(folder) / STORE_FILENAME
+
+    @classmethod
+    def exists(cls, folder: Path) -> bool:
+        return cls.path_in(folder).is_file()
+
+    @classmethod
+    def _connect(cls, folder: Path) -> sqlite3.Connection:
+        path = cls.path_in(folder)
+        try:
+            db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the result store {path}: {exc}") from exc
+        return db
+
+    @classmethod
+    def create(cls, folder: Path, experiment: ExperimentRecord) -> "ResultStore":
+        """A new, empty store in ``folder`` (created); an error if one is already there."""
+        folder = Path(folder)
+        if cls.exists(folder):
+            raise StoreError(f"a result store already exists in {folder}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the results folder {folder}: {exc.strerror or exc}") from exc
+        db = cls._connect(folder)
+        store = cls(folder, db)
+        created = experiment.created_at or time.time()
+        with store._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT INTO experiment (id, schema_version, experiment, reference, manifest_path, method, objective,"
+                " direction, budget, seed, compute_configuration, search_space, created_at)"
+                " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    SCHEMA_VERSION,
+                    experiment.experiment,
+                    experiment.reference,
+                    experiment.manifest_path,
+                    experiment.method,
+                    experiment.objective,
+                    experiment.direction,
+                    experiment.budget,
+                    experiment.seed,
+                    _dumps(experiment.compute_configuration),
+                    _dumps(list(experiment.search_space)),
+                    created,
+                ),
+            )
+        return store
+
+    @classmethod
+    def open(cls, folder: Path) -> "ResultStore":
+        """The existing store in ``folder``; :class:`StoreError` when there is none or it is unreadable."""
+        folder = Path(folder)
+        if not cls.exists(folder):
+            raise StoreError(f"no result store ({STORE_FILENAME}) in {folder}")
+        store = cls(folder, cls._connect(folder))
+        store.experiment  # noqa: B018 - fail early on a file that is not a store
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions --------------------------------------------------------------
+    class _Tx:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def __enter__(self) -> None:
+            self.db.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, exc_type: object, *rest: object) -> None:
+            if exc_type is None:
+                self.db.execute("COMMIT")
+            else:
+                self.db.execute("ROLLBACK")
+
+    def _transaction(self) -> "ResultStore._Tx":
+        return ResultStore._Tx(self._db)
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        try:
+            with self._transaction():
+                return self._db.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the result store {self.path_in(self.folder)}: {exc}") from exc
+
+    # -- reading -------------------------------------------------------------------
+    @property
+    def experiment(self) -> ExperimentRecord:
+        try:
+            row = self._db.execute(
+                "SELECT experiment, reference, manifest_path, method, objective, direction, budget, seed,"
+                " compute_configuration, search_space, created_at FROM experiment WHERE id = 1"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path_in(self.folder)} is not an hpo result store: {exc}") from exc
+        if row is None:
+            raise StoreError(f"{self.path_in(self.folder)} has no experiment record")
+        return ExperimentRecord(
+            experiment=row[0],
+            reference=row[1],
+            manifest_path=row[2],
+            method=row[3],
+            objective=row[4],
+            maximize=row[5] == "maximize",
+            budget=row[6],
+            seed=row[7],
+            compute_configuration=json.loads(row[8]),
+            search_space=tuple(json.loads(row[9])),
+            created_at=row[10],
+        )
+
+    _COLUMNS = (
+        "number, parameter_values, state, objective, metrics, started_at, ended_at, exit_code,"
+        " failure_reason, stderr_tail, stdout_path, stderr_path, attempts"
+    )
+
+    @staticmethod
+    def _record(row: tuple[Any, ...]) -> TrialRecord:
+        return TrialRecord(
+            number=row[0],
+            values=json.loads(row[1]),
+            state=TrialState(row[2]),
+            objective=row[3],
+            metrics=json.loads(row[4]),
+            started_at=row[5],
+            ended_at=row[6],
+            exit_code=row[7],
+            failure_reason=row[8],
+            stderr_tail=row[9] or "",
+            stdout_path=row[10],
+            stderr_path=row[11],
+            attempts=row[12],
+        )
+
+    def trials(self, states: Sequence[TrialState] | None = None) -> list[TrialRecord]:
+        """Every trial (or those in ``states``), by number."""
+        sql = f"SELECT {self._COLUMNS} FROM trials"
+        params: tuple[Any, ...] = ()
+        if states is not None:
+            sql += f" WHERE state IN ({', '.join('?' for _ in states)})"
+            params = tuple(TrialState(s).value for s in states)
+        try:
+            rows = self._db.execute(sql + " ORDER BY number", params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the result store {self.path_in(self.folder)}: {exc}") from exc
+        return [self._record(row) for row in rows]
+
+    def trial(self, number: int) -> TrialRecord | None:
+        row = self._db.execute(f"SELECT {self._COLUMNS} FROM trials WHERE number = ?", (number,)).fetchone()
+        return None if row is None else self._record(row)
+
+    def __iter__(self) -> Iterator[TrialRecord]:
+        return iter(self.trials())
+
+    def finished_count(self) -> int:
+        return self._db.execute(
+            "SELECT COUNT(*) FROM trials WHERE state IN (?, ?)",
+            (TrialState.COMPLETE.value, TrialState.FAILED.value),
+        ).fetchone()[0]
+
+    def next_number(self) -> int:
+        """The number of the next new trial: one past the highest recorded (0 for an empty store)."""
+        value = self._db.execute("SELECT MAX(number) FROM trials").fetchone()[0]
+        return 0 if value is None else value + 1
+
+    def trial_dir(self, number: int) -> Path:
+        return self.folder / "trials" / str(number)
+
+    # -- writing (one transaction each) ----------------------------------------------
+    def record_running(self, number: int, values: Mapping[str, Any], started_at: float | None = None) -> None:
+        """Record that trial ``number`` is about to be launched.
+
+        A new number is inserted; an ``INTERRUPTED`` (or stale ``RUNNING``) trial being rerun
+        keeps its number and values and counts one more attempt. A finished trial is never
+        overwritten: that is a :class:`StoreError`.
+        """
+        started = time.time() if started_at is None else started_at
+        try:
+            with self._transaction():
+                row = self._db.execute("SELECT state FROM trials WHERE number = ?", (number,)).fetchone()
+                if row is None:
+                    self._db.execute(
+                        "INSERT INTO trials (number, parameter_values, state, started_at) VALUES (?, ?, ?, ?)",
+                        (number, _dumps(values), TrialState.RUNNING.value, started),
+                    )
+                elif TrialState(row[0]) in FINISHED_STATES:
+                    raise StoreError(f"trial {number} is already finished ({row[0]}); it is never rerun")
+                else:
+                    self._db.execute(
+                        "UPDATE trials SET state = ?, started_at = ?, ended_at = NULL, objective = NULL, metrics = '{}',"
+                        " exit_code = NULL, failure_reason = NULL, stderr_tail = '', attempts = attempts + 1"
+                        " WHERE number = ?",
+                        (TrialState.RUNNING.value, started, number),
+                    )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the result store {self.path_in(self.folder)}: {exc}") from exc
+
+    def record_outcome(self, outcome: TrialOutcome, state: TrialState | None = None, failure_reason: str | None = None) -> TrialRecord:
+        """Store what became of a trial (``state``/``failure_reason`` override the outcome's)."""
+        state = TrialState(state or outcome.state)
+        objective = outcome.objective
+        if objective is not None and not math.isfinite(objective):
+            objective = None
+        reason = failure_reason if failure_reason is not None else outcome.failure_reason
+        updated = self._write(
+            "UPDATE trials SET state = ?, objective = ?, metrics = ?, started_at = COALESCE(?, started_at), ended_at = ?,"
+            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ?",
+            (
+                state.value,
+                objective if state is TrialState.COMPLETE else None,
+                _dumps(dict(outcome.metrics)),
+                outcome.started_at or None,
+                outcome.ended_at,
+                outcome.exit_code,
+                reason,
+                outcome.stderr_tail or "",
+                str(outcome.stdout_path) if outcome.stdout_path else None,
+                str(outcome.stderr_path) if outcome.stderr_path else None,
+                outcome.number,
+            ),
+        )
+        if updated != 1:
+            raise StoreError(f"trial {outcome.number} was never recorded as running")
+        record = self.trial(outcome.number)
+        assert record is not None
+        return record
+
+    def mark_interrupted(self, reason: str = "interrupted", numbers: Sequence[int] | None = None) -> list[int]:
+        """Turn ``RUNNING`` trials (all, or ``numbers``) into ``INTERRUPTED``; returns their numbers."""
+        try:
+            with self._transaction():
+                sql = "SELECT number FROM trials WHERE state = ?"
+                params: tuple[Any, ...] = (TrialState.RUNNING.value,)
+                if numbers is not None:
+                    sql += f" AND number IN ({', '.join('?' for _ in numbers)})"
+                    params += tuple(numbers)
+                found = [row[0] for row in self._db.execute(sql, params).fetchall()]
+                for number in found:
+                    self._db.execute(
+                        "UPDATE trials SET state = ?, failure_reason = ?, ended_at = COALESCE(ended_at, ?) WHERE number = ?",
+                        (TrialState.INTERRUPTED.value, reason, time.time(), number),
+                    )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the result store {self.path_in(self.folder)}: {exc}") from exc
+        return found
+
+    def update_budget(self, budget: int) -> None:
+        """Record a new ``num_optimizer_steps`` (a resumed run whose manifest changed it)."""
+        self._write("UPDATE experiment SET budget = ? WHERE id = 1", (budget,))
