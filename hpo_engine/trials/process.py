@@ -1,0 +1,169 @@
+"""Start a shell command in its own process group, wait for it, and stop the whole group.
+
+Each trial is the leader of a new session (``start_new_session=True``), so Ctrl-C in
+the terminal does not reach it and stopping it reaches every process it started.
+All durations are in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ProcessEnd", "start_process", "wait_process", "stop_process_group", "group_alive"]
+
+#: Seconds between SIGTERM and SIGKILL when a trial is stopped.
+DEFAULT_KILL_GRACE_SECONDS = 5.0
+#: Shortest and longest pause between two checks of a running process (seconds).
+_FIRST_POLL = 0.002
+_LONGEST_POLL = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessEnd:
+    """How a process ended. ``exit_code`` is negative (``-signal``) when a signal killed it."""
+
+    exit_code: int | None
+    ended_at: float
+    timed_out: bool = False
+    cancelled: bool = False
+
+
+def start_process(
+    command: str, *, cwd: Path, env: Mapping[str, str], stdout_path: Path, stderr_path: Path
+) -> subprocess.Popen[bytes]:
+    """Run ``command`` through ``/bin/sh -c`` in ``cwd``, output to files, as a new process group.
+
+    Raises ``OSError`` when the process cannot be started.
+    """
+    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+        return subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            cwd=str(cwd),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def wait_process(
+    process: subprocess.Popen[bytes],
+    *,
+    timeout_seconds: float | None = None,
+    cancel_event: threading.Event | None = None,
+    kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS,
+) -> ProcessEnd:
+    """Wait until ``process`` exits, it runs past ``timeout_seconds``, or ``cancel_event`` is set.
+
+    On timeout or cancellation the whole process group gets SIGTERM, then SIGKILL after
+    ``kill_grace_seconds``. When the process has ended, any process it left behind in
+    its group is killed, so nothing of the trial outlives it.
+    """
+    deadline = None
+    if timeout_seconds is not None and timeout_seconds > 0:
+        deadline = time.monotonic() + timeout_seconds
+    pause = _FIRST_POLL
+    timed_out = cancelled = False
+    while True:
+        if cancel_event is None and deadline is None:
+            process.wait()
+            break
+        wait_for = pause
+        if deadline is not None:
+            wait_for = min(wait_for, max(deadline - time.monotonic(), 0.0))
+        try:
+            process.wait(timeout=wait_for)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel_event is not None and cancel_event.is_set():
+            cancelled = True
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            timed_out = True
+            break
+        pause = min(pause * 2, _LONGEST_POLL)
+    if timed_out or cancelled:
+        stop_process_group(process, kill_grace_seconds=kill_grace_seconds)
+    else:
+        _kill_leftovers(process.pid)
+    ended_at = time.time()
+    return ProcessEnd(process.returncode, ended_at, timed_out=timed_out, cancelled=cancelled)
+
+
+def stop_process_group(
+    process: subprocess.Popen[bytes], *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
+) -> None:
+    """SIGTERM the process group of ``process``, SIGKILL it after ``kill_grace_seconds``, reap it."""
+    group = process.pid
+    grace_end = time.monotonic() + max(kill_grace_seconds, 0.0)
+    _signal_group(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=max(kill_grace_seconds, 0.0))
+    except subprocess.TimeoutExpired:
+        pass
+    pause = _FIRST_POLL
+    # Other members of the group (children of the shell) get the same grace period.
+    while group_alive(group) and time.monotonic() < grace_end:
+        time.sleep(pause)
+        pause = min(pause * 2, _LONGEST_POLL)
+    _signal_group(group, signal.SIGKILL)
+    process.wait()
+    _wait_group_gone(group)
+
+
+def group_alive(group: int) -> bool:
+    """True while some process of process group ``group`` is alive (zombies do not count)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) >= 3 and fields[2] == str(group) and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _kill_leftovers(group: int) -> None:
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return
+    _signal_group(group, signal.SIGKILL)
+
+
+def _wait_group_gone(group: int, limit_seconds: float = 5.0) -> None:
+    end = time.monotonic() + limit_seconds
+    pause = _FIRST_POLL
+    while group_alive(group) and time.monotonic() < end:
+        time.sleep(pause)
+        pause = min(pause * 2, _LONGEST_POLL)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

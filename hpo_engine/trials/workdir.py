@@ -1,0 +1,135 @@
+"""The trial's working folder: a copy of the training definition, ``config.json`` and output folders.
+
+Layout of ``spec.trial_dir`` (the program's current folder)::
+
+    <definition files>      copied from the training definition folder
+    config.json             the trial's hyper-parameter values
+    result/                 $RESULT_DIR   (val_dict_list.json goes here)
+    logs/                   $LOG_DIR      (emetrics writes logs/<SUBID>/evaluation-metrics.txt)
+    job-state/              $JOB_STATE_DIR
+    command.txt             the command as run, after ${VAR} expansion
+    stdout.log, stderr.log  the program's output streams
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrialError
+
+__all__ = ["TrialPaths", "trial_paths", "prepare_trial_dir", "config_values", "write_config"]
+
+#: Folders never copied from a training definition.
+_NOT_COPIED = frozenset({"__pycache__", ".git", ".hg", ".svn"})
+
+
+@dataclass(frozen=True, slots=True)
+class TrialPaths:
+    """Where a trial's files are; every path is inside ``trial_dir``."""
+
+    trial_dir: Path
+    config_path: Path
+    result_dir: Path
+    log_dir: Path
+    job_state_dir: Path
+    command_path: Path
+    stdout_path: Path
+    stderr_path: Path
+
+
+def trial_paths(trial_dir: Path) -> TrialPaths:
+    """The standard layout of the trial folder ``trial_dir`` (nothing is created)."""
+    trial_dir = Path(trial_dir).absolute()
+    return TrialPaths(
+        trial_dir=trial_dir,
+        config_path=trial_dir / "config.json",
+        result_dir=trial_dir / "result",
+        log_dir=trial_dir / "logs",
+        job_state_dir=trial_dir / "job-state",
+        command_path=trial_dir / "command.txt",
+        stdout_path=trial_dir / "stdout.log",
+        stderr_path=trial_dir / "stderr.log",
+    )
+
+
+def prepare_trial_dir(
+    trial_dir: Path, definition_dir: Path | None, values: Mapping[str, Any]
+) -> TrialPaths:
+    """Create the trial folder, copy the definition into it and write ``config.json``.
+
+    Outputs of an earlier run of the same trial (a rerun after an interruption) are
+    removed first, so stale metrics are never read. Raises :class:`TrialError` when the
+    folder cannot be prepared.
+    """
+    paths = trial_paths(trial_dir)
+    try:
+        _remove_previous_outputs(paths)
+        paths.trial_dir.mkdir(parents=True, exist_ok=True)
+        if definition_dir is not None:
+            _copy_definition(Path(definition_dir), paths.trial_dir)
+        write_config(paths.config_path, values)
+        for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrialError(f"cannot prepare trial folder {paths.trial_dir}: {exc}") from exc
+    return paths
+
+
+def config_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain JSON values: ints stay ints, floats floats, strings strings (numpy scalars converted)."""
+    return {str(name): _plain_value(name, value) for name, value in values.items()}
+
+
+def write_config(path: Path, values: Mapping[str, Any]) -> None:
+    """Write ``config.json``: a JSON object of hyper-parameter name -> value."""
+    Path(path).write_text(json.dumps(config_values(values), indent=2) + "\n", encoding="utf-8")
+
+
+def _plain_value(name: str, value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    item = getattr(value, "item", None)  # numpy scalars not registered as numbers
+    if callable(item):
+        return _plain_value(name, item())
+    raise TrialError(f"hyper-parameter {name!r}: value {value!r} cannot be written to config.json")
+
+
+def _remove_previous_outputs(paths: TrialPaths) -> None:
+    for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+    for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path):
+        file.unlink(missing_ok=True)
+
+
+def _copy_definition(definition_dir: Path, trial_dir: Path) -> None:
+    """Copy the definition, skipping VCS/cache folders and any folder that contains ``trial_dir``.
+
+    The last rule matters when the results folder lies inside the definition folder
+    (``training_definition_url: .`` with ``./hpo-results``): trials are never copied into trials.
+    """
+    if not definition_dir.is_dir():
+        raise TrialError(f"training definition folder {definition_dir} does not exist")
+    source_root = definition_dir.resolve()
+    target = trial_dir.resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {name for name in names if name in _NOT_COPIED}
+        base = Path(folder).resolve()
+        for name in names:
+            entry = base / name
+            if entry == target or entry in target.parents:
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True)
