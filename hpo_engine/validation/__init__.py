@@ -1,0 +1,115 @@
+"""The one validator: text -> problems (and, without errors, the typed manifest).
+
+The CLI, the language server and the engine all call :func:`validate_text`
+(directly or through :func:`load_manifest`); no rule lives anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ManifestError
+from ..manifest import Manifest, build_manifest
+from ..problems import Problem, Severity
+from ..yaml_source import MappingNode, SourceDocument, parse_yaml
+from .checks import semantic_problems
+from .schema_problems import schema_problems
+
+__all__ = [
+    "ValidationResult",
+    "validate_text",
+    "validate_document",
+    "read_manifest_text",
+    "load_manifest",
+    "MAX_MANIFEST_BYTES",
+]
+
+#: Larger files are refused before parsing (a manifest is a few hundred kB at most).
+MAX_MANIFEST_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """The parsed document, its problems (sorted by position) and, without errors, the manifest."""
+
+    document: SourceDocument
+    problems: tuple[Problem, ...]
+    manifest: Manifest | None
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.ERROR for p in self.problems)
+
+
+def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None = None, source_path: Path | None = None) -> ValidationResult:
+    """Validate an already parsed document (the language server caches parses)."""
+    problems = list(document.problems)
+    if isinstance(document.root, MappingNode):
+        problems.extend(schema_problems(document))
+        problems.extend(semantic_problems(document, environ))
+    unique = list(dict.fromkeys(problems))
+    unique.sort(key=Problem.sort_key)
+    has_errors = any(p.severity is Severity.ERROR for p in unique)
+    manifest = None
+    if not has_errors and isinstance(document.data, Mapping):
+        manifest = build_manifest(_as_manifest_data(document.data), source_path)
+    return ValidationResult(document, tuple(unique), manifest)
+
+
+def _as_manifest_data(data: Mapping) -> Mapping:
+    """A fragment with only ``hyper_parameters_optimization`` becomes one anonymous reference."""
+    if "training_references" in data or "hyper_parameters_optimization" not in data:
+        return data
+    return {**data, "training_references": [{"name": "fragment", "command": "", "hyper_parameters_optimization": data["hyper_parameters_optimization"]}]}
+
+
+def validate_text(text: str, *, environ: Mapping[str, str] | None = None, source_path: Path | None = None) -> ValidationResult:
+    """Parse and validate manifest ``text``; never raises for bad input."""
+    return validate_document(parse_yaml(text), environ=environ, source_path=source_path)
+
+
+def read_manifest_text(path: Path | str) -> str:
+    """The text of a manifest file, or :class:`ManifestError` with one clear line.
+
+    Refuses a missing file, a folder, a file over :data:`MAX_MANIFEST_BYTES`, and
+    binary or non-UTF-8 content.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ManifestError(f"{path}: no such file")
+    if path.is_dir():
+        raise ManifestError(f"{path}: is a folder, not a manifest file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path}: file is too large for a manifest ({size / 1048576:.1f} MiB; the limit is {MAX_MANIFEST_BYTES // 1048576} MiB)")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot be read ({error.strerror or error})") from error
+    if b"\x00" in raw:
+        raise ManifestError(f"{path}: is a binary file, not a YAML manifest")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ManifestError(f"{path}: is not UTF-8 text (byte {error.start} cannot be decoded)") from error
+    return text
+
+
+def load_manifest(path: Path | str, *, environ: Mapping[str, str] | None = None) -> Manifest:
+    """The typed manifest of the file at ``path``.
+
+    Raises :class:`ManifestError` for an unreadable file (no problems) or a manifest
+    with errors (``.problems`` holds every problem, warnings included).
+    """
+    path = Path(path)
+    result = validate_text(read_manifest_text(path), environ=environ, source_path=path.resolve())
+    if result.has_errors or result.manifest is None:
+        count = len(result.errors)
+        raise ManifestError(f"{path}: {count} error{'s' if count != 1 else ''}", result.problems)
+    return result.manifest

@@ -1,0 +1,326 @@
+"""The checks JSON Schema cannot express, on a manifest that parsed.
+
+Each check reads the plain data and points at spans of the source document.
+Hyper-parameter values are checked by building the search-space model itself
+(:mod:`hpo_engine.search_space`), so the validator and the engine share one rule.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SearchSpaceError
+from ..manifest import build_method_settings
+from ..problems import CODES, Problem, Suggestion
+from ..search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
+from ..spans import Position, Span, TextEdit
+from ..suggest import rank_similar
+from ..yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
+from .schema_problems import method_parameter_kinds
+
+__all__ = ["semantic_problems", "STANDARD_VARIABLES", "REQUIRED_METHOD_PARAMETERS", "KNOWN_COMPUTE_NAMES"]
+
+#: Variables the trial runner always sets (the original service's contract).
+STANDARD_VARIABLES = ("DATA_DIR", "RESULT_DIR", "LOG_DIR", "JOB_STATE_DIR", "SUBID", "TRAINING_ID")
+#: Method parameters without which a search cannot run.
+REQUIRED_METHOD_PARAMETERS = ("objective", "maximize_or_minimize", "num_optimizer_steps")
+#: compute_configuration names of the original service.
+KNOWN_COMPUTE_NAMES = ("k80", "k80x2", "k80x4", "p100", "v100", "v100x2")
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_CREDENTIAL_KEY = re.compile(r"(secret|password|passwd|access_key|api_key|apikey|token|credential)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^\s*(<[^>]*>|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\*+|x+|\.\.\.)?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class _Context:
+    doc: SourceDocument
+    environ: Mapping[str, str]
+    problems: list[Problem]
+
+    def add(self, code: str, message: str, span: Span, suggestions: tuple[Suggestion, ...] = ()) -> None:
+        self.problems.append(Problem(code, CODES[code][0], message, span, suggestions))
+
+    def span(self, path: list[Any]) -> Span:
+        node = self.doc.node_at(path)
+        if isinstance(node, ScalarNode):
+            return node.span
+        return self.doc.key_or_node_span(path)
+
+
+def _sections(data: Mapping[str, Any]) -> Iterator[tuple[list[Any], Mapping[str, Any]]]:
+    """Every ``hyper_parameters_optimization`` mapping with its path."""
+    section = data.get("hyper_parameters_optimization")
+    if isinstance(section, Mapping):
+        yield ["hyper_parameters_optimization"], section
+    references = data.get("training_references")
+    if isinstance(references, list):
+        for index, reference in enumerate(references):
+            if isinstance(reference, Mapping) and isinstance(reference.get("hyper_parameters_optimization"), Mapping):
+                yield ["training_references", index, "hyper_parameters_optimization"], reference["hyper_parameters_optimization"]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# -- hyper-parameters -----------------------------------------------------------------
+
+
+def _range_problems(ctx: _Context, path: list[Any], kind: str, spec: Mapping[str, Any]) -> bool:
+    """Bounds, step and power of one range; True when the range is sound."""
+    low, high, step, power = (spec.get(k) for k in ("min_value", "max_value", "step", "power"))
+    if not (_is_number(low) and _is_number(high)):
+        return False
+    if kind == "int_range" and not all(v is None or isinstance(v, int) and not isinstance(v, bool) for v in (low, high, step)):
+        return False  # reported by the schema (HPO204)
+    sound = True
+    if low > high:
+        min_span, max_span = ctx.span(path + ["min_value"]), ctx.span(path + ["max_value"])
+        swap = Suggestion(
+            "Swap min_value and max_value",
+            (TextEdit(min_span, ctx.doc.slice(max_span)), TextEdit(max_span, ctx.doc.slice(min_span))),
+        )
+        ctx.add("HPO201", f"min_value ({low!r}) is larger than max_value ({high!r}): the range is empty.", min_span, (swap,))
+        sound = False
+    if _is_number(step):
+        if step <= 0:
+            sound = False  # reported by the schema (HPO202)
+        elif sound and high > low and step > high - low:
+            ctx.add(
+                "HPO203",
+                f"step ({step!r}) is larger than the range {low!r}..{high!r}: only min_value would ever be used.",
+                ctx.span(path + ["step"]),
+            )
+            sound = False
+    if _is_number(power):
+        if power == 1:
+            ctx.add("HPO205", "power 1 makes every value 1: remove 'power' or use a base such as 2 or 10.", ctx.span(path + ["power"]))
+            sound = False
+        elif power <= 0:
+            sound = False  # reported by the schema (HPO205)
+    return sound
+
+
+def _values_problems(ctx: _Context, path: list[Any], values: list[Any]) -> bool:
+    """Duplicates in a value list (warning, the later copies); True when usable."""
+    seen: dict[Any, int] = {}
+    node = ctx.doc.node_at(path)
+    for index, value in enumerate(values):
+        key = (type(value) if not _is_number(value) else float, value)
+        if key in seen:
+            span = node.items[index].span if isinstance(node, SequenceNode) and index < len(node.items) else ctx.span(path)
+            edits = ()
+            if isinstance(node, SequenceNode) and node.flow and index > 0:
+                previous = node.items[index - 1].span
+                edits = (TextEdit(Span(previous.end, span.end), ""),)
+            elif isinstance(node, SequenceNode) and not node.flow:
+                edits = (TextEdit(Span(Position(span.start.line, 0), Position(span.start.line + 1, 0)), ""),)
+            suggestion = (Suggestion(f"Remove the repeated {value!r}", edits),) if edits else ()
+            ctx.add("HPO207", f"{value!r} is listed twice (first at position {seen[key] + 1}); each value is tried once.", span, suggestion)
+        else:
+            seen[key] = index
+    return True
+
+
+def _dimensions(ctx: _Context, section_path: list[Any], section: Mapping[str, Any]) -> list[Dimension] | None:
+    """The section's dimensions when every hyper-parameter is sound, after reporting what is not."""
+    specs = section.get("hyper_parameters")
+    if not isinstance(specs, list):
+        return None
+    dims: list[Dimension] = []
+    sound = True
+    names: dict[str, int] = {}
+    for index, spec in enumerate(specs):
+        path = section_path + ["hyper_parameters", index]
+        if not isinstance(spec, Mapping):
+            sound = False
+            continue
+        name = spec.get("name")
+        if isinstance(name, str):
+            if name in names:
+                ctx.add(
+                    "HPO208",
+                    f"Hyper-parameter '{name}' is defined twice (first as item {names[name] + 1}); config.json can hold only one value.",
+                    ctx.span(path + ["name"]),
+                )
+                sound = False
+            else:
+                names[name] = index
+        kinds = [k for k in KINDS if k in spec]
+        if len(kinds) != 1 or not isinstance(name, str) or not name:
+            sound = False
+            continue
+        kind = kinds[0]
+        if kind in ("double_range", "int_range"):
+            if not isinstance(spec[kind], Mapping) or not _range_problems(ctx, path + [kind], kind, spec[kind]):
+                sound = False
+                continue
+        elif isinstance(spec[kind], list):
+            _values_problems(ctx, path + [kind], spec[kind])
+        try:
+            dims.append(dimension_from_spec(name, kind, spec[kind]))
+        except SearchSpaceError:
+            sound = False  # the schema or the checks above said why
+    return dims if sound and dims else None
+
+
+# -- method ---------------------------------------------------------------------------
+
+
+def _method_problems(ctx: _Context, section_path: list[Any], section: Mapping[str, Any]) -> None:
+    method = section.get("method")
+    if not isinstance(method, Mapping):
+        return
+    parameters = method.get("parameters")
+    if not isinstance(parameters, list):
+        return
+    kinds = method_parameter_kinds()
+    seen: dict[str, int] = {}
+    for index, item in enumerate(parameters):
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            continue
+        path = section_path + ["method", "parameters", index]
+        name = item["name"]
+        if name in seen:
+            ctx.add("HPO209", f"Method parameter '{name}' is given twice (first as item {seen[name] + 1}); only the first is used.", ctx.span(path + ["name"]))
+        else:
+            seen[name] = index
+        expected = kinds.get(name)
+        if expected is None:
+            continue
+        value_keys = [k for k in ("string_value", "int_value", "double_value") if k in item]
+        accepted = {expected} | ({"int_value"} if expected == "double_value" else set())
+        if not value_keys:
+            ctx.add("HPO102", f"Method parameter '{name}' needs '{expected}'.", ctx.span(path + ["name"]))
+            continue
+        for key in value_keys:
+            if key in accepted:
+                continue
+            entry = ctx.doc.entry_at(path + [key])
+            span = entry.key_span if entry else ctx.span(path)
+            fix = Suggestion(f"Change '{key}' to '{expected}'", (TextEdit(span, expected),), expected)
+            ctx.add("HPO107", f"Method parameter '{name}' takes '{expected}', not '{key}'.", span, (fix,))
+    parameters_entry = ctx.doc.entry_at(section_path + ["method", "parameters"])
+    missing = [name for name in REQUIRED_METHOD_PARAMETERS if name not in seen]
+    if missing:
+        span = parameters_entry.key_span if parameters_entry else ctx.doc.key_or_node_span(section_path + ["method"])
+        listed = ", ".join(f"'{m}'" for m in missing)
+        ctx.add("HPO210", f"The method needs the parameter{'s' if len(missing) > 1 else ''} {listed}.", span)
+
+
+def _budget_problems(ctx: _Context, section_path: list[Any], section: Mapping[str, Any], dims: list[Dimension]) -> None:
+    method = section.get("method") if isinstance(section.get("method"), Mapping) else {}
+    settings = build_method_settings(method)
+    space = SearchSpace(dims)
+    steps_index = next(
+        (i for i, p in enumerate(method.get("parameters") or []) if isinstance(p, Mapping) and p.get("name") == "num_optimizer_steps"),
+        None,
+    )
+    steps_path = section_path + ["method", "parameters", steps_index, "int_value"] if steps_index is not None else section_path + ["method"]
+    steps_given = steps_index is not None and isinstance(settings.parameters.get("num_optimizer_steps"), int)
+    name_span = ctx.span(section_path + ["method", "name"])
+    if settings.name == "grid" and not space.is_finite:
+        continuous = [d.name for d in dims if not d.is_finite]
+        ctx.add(
+            "HPO213",
+            f"The grid method needs a finite space, but {', '.join(repr(c) for c in continuous)} {'is' if len(continuous) == 1 else 'are'} continuous: add a step or use values.",
+            name_span,
+        )
+    if steps_given and space.is_finite and settings.num_optimizer_steps > space.finite_size:
+        ctx.add(
+            "HPO211",
+            f"num_optimizer_steps is {settings.num_optimizer_steps}, but only {space.finite_size:,} distinct models exist in this grid.",
+            ctx.span(steps_path),
+        )
+    if steps_given and settings.name == "rbfopt" and settings.num_optimizer_steps <= len(dims):
+        ctx.add(
+            "HPO212",
+            f"rbfopt needs more runs than hyper-parameters to fit its model ({settings.num_optimizer_steps} runs for {len(dims)} hyper-parameters): it will only sample at random.",
+            ctx.span(steps_path),
+        )
+
+
+# -- references -------------------------------------------------------------------------
+
+
+def _variable_problems(ctx: _Context, path: list[Any], command: str) -> None:
+    node = ctx.doc.node_at(path)
+    if not isinstance(node, ScalarNode):
+        return
+    source = ctx.doc.slice(node.span)
+    base = ctx.doc.offset(node.span.start)
+    reported: set[str] = set()
+    for match in _VARIABLE.finditer(source):
+        name = match.group(1) or match.group(2)
+        if name in STANDARD_VARIABLES or name in ctx.environ or name in reported:
+            continue
+        reported.add(name)
+        span = Span(ctx.doc.position(base + match.start()), ctx.doc.position(base + match.end()))
+        ranked = rank_similar(name, STANDARD_VARIABLES)
+        message = f"${{{name}}} is not a standard variable ({', '.join(STANDARD_VARIABLES)}) and is not set in this environment"
+        message += f"; did you mean ${{{ranked[0]}}}?" if ranked else "; it will expand to nothing unless set when the experiment runs."
+        suggestions = tuple(Suggestion(f"Change to ${{{c}}}", (TextEdit(span, f"${{{c}}}"),), c) for c in ranked)
+        ctx.add("HPO215", message, span, suggestions)
+
+
+def _credential_problems(ctx: _Context, path: list[Any], connection: Any) -> None:
+    if not isinstance(connection, Mapping):
+        return
+    for key, value in connection.items():
+        if not isinstance(value, str) or not _CREDENTIAL_KEY.search(key) or _PLACEHOLDER.match(value):
+            continue
+        span = ctx.span(path + [key])
+        variable = re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_")
+        fix = Suggestion(f"Replace with ${{{variable}}}", (TextEdit(span, f"${{{variable}}}"),), f"${{{variable}}}")
+        ctx.add("HPO216", f"'{key}' holds a credential in plain text; write ${{{variable}}} and set it in the environment.", span, (fix,))
+
+
+def _reference_problems(ctx: _Context, data: Mapping[str, Any]) -> None:
+    references = data.get("training_references")
+    if not isinstance(references, list):
+        return
+    names: dict[str, int] = {}
+    for index, reference in enumerate(references):
+        if not isinstance(reference, Mapping):
+            continue
+        path = ["training_references", index]
+        name = reference.get("name")
+        if isinstance(name, str):
+            if name in names:
+                ctx.add("HPO214", f"Training reference '{name}' is defined twice (first as item {names[name] + 1}); names must be unique.", ctx.span(path + ["name"]))
+            else:
+                names[name] = index
+        if isinstance(reference.get("command"), str):
+            _variable_problems(ctx, path + ["command"], reference["command"])
+        compute = reference.get("compute_configuration")
+        if isinstance(compute, Mapping) and isinstance(compute.get("name"), str) and compute["name"] not in KNOWN_COMPUTE_NAMES:
+            span = ctx.span(path + ["compute_configuration", "name"])
+            ranked = rank_similar(compute["name"], KNOWN_COMPUTE_NAMES)
+            message = f"Unknown compute configuration {compute['name']!r}"
+            message += f"; did you mean '{ranked[0]}'?" if ranked else f"; known: {', '.join(KNOWN_COMPUTE_NAMES)}."
+            ctx.add("HPO217", message, span, tuple(Suggestion(f"Change to '{c}'", (TextEdit(span, c),), c) for c in ranked))
+    for key in ("training_results_reference", "training_data_reference"):
+        section = data.get(key)
+        if isinstance(section, Mapping):
+            _credential_problems(ctx, [key, "connection"], section.get("connection"))
+
+
+def semantic_problems(document: SourceDocument, environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every problem JSON Schema cannot find, for a document whose top level is a mapping."""
+    data = document.data
+    if not isinstance(data, Mapping):
+        return []
+    ctx = _Context(document, os.environ if environ is None else environ, [])
+    _reference_problems(ctx, data)
+    for section_path, section in _sections(data):
+        _method_problems(ctx, section_path, section)
+        dims = _dimensions(ctx, section_path, section)
+        if dims:
+            _budget_problems(ctx, section_path, section, dims)
+    return ctx.problems

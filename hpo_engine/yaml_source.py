@@ -1,0 +1,475 @@
+"""YAML text -> a tree of nodes that remember where they are in the text.
+
+:func:`parse_yaml` never raises on bad input: syntax errors, duplicate keys, tabs,
+several documents, an empty file or a top level that is not a mapping become
+:class:`~hpo_engine.problems.Problem` objects. Spans are 0-based lines and
+0-based columns in code points (YAML marks), end exclusive.
+
+The tree is composed by ruamel.yaml (with its C parser, ruamel.yaml.clib, when
+installed); scalars are turned into Python values by their resolved tag.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .problems import Problem, Severity, Suggestion
+from .spans import Position, Span, TextEdit
+
+__all__ = [
+    "ScalarNode",
+    "MappingNode",
+    "SequenceNode",
+    "Entry",
+    "Node",
+    "SourceDocument",
+    "parse_yaml",
+]
+
+PathItem = Union[str, int]
+
+
+@dataclass(slots=True)
+class ScalarNode:
+    """A scalar: its Python ``value``, its ``span`` and its resolved YAML ``tag``."""
+
+    value: Any
+    span: Span
+    tag: str = "tag:yaml.org,2002:str"
+    style: str | None = None
+
+
+@dataclass(slots=True)
+class Entry:
+    """One ``key: value`` of a mapping, with the key's own span."""
+
+    key: str
+    key_span: Span
+    value: "Node"
+
+
+@dataclass(slots=True)
+class MappingNode:
+    """A mapping; ``entries`` in text order, a duplicate key only once (the first)."""
+
+    entries: list[Entry]
+    span: Span
+    flow: bool = False
+    _index: dict[str, Entry] = field(default_factory=dict, repr=False)
+
+    def get(self, key: str) -> "Node | None":
+        entry = self._index.get(key)
+        return entry.value if entry else None
+
+    def entry(self, key: str) -> Entry | None:
+        return self._index.get(key)
+
+    def keys(self) -> list[str]:
+        return [entry.key for entry in self.entries]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+
+@dataclass(slots=True)
+class SequenceNode:
+    """A sequence and its items."""
+
+    items: list["Node"]
+    span: Span
+    flow: bool = False
+
+
+Node = Union[ScalarNode, MappingNode, SequenceNode]
+
+
+@dataclass(slots=True)
+class SourceDocument:
+    """A parsed YAML text: the node tree (``None`` when it could not be read), plain data, problems."""
+
+    text: str
+    root: Node | None
+    data: Any
+    problems: tuple[Problem, ...]
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self._line_starts:
+            starts = [0]
+            for match in re.finditer("\n", self.text):
+                starts.append(match.end())
+            self._line_starts = starts
+
+    @property
+    def parsed(self) -> bool:
+        """True when the text was read as YAML (even if its content has problems)."""
+        return self.root is not None
+
+    # -- navigation ---------------------------------------------------------------
+    def node_at(self, path: Sequence[PathItem]) -> Node | None:
+        """The node at ``path`` (keys and 0-based indexes), or ``None``."""
+        node: Node | None = self.root
+        for item in path:
+            if isinstance(node, MappingNode) and isinstance(item, str):
+                node = node.get(item)
+            elif isinstance(node, SequenceNode) and isinstance(item, int) and 0 <= item < len(node.items):
+                node = node.items[item]
+            else:
+                return None
+        return node
+
+    def entry_at(self, path: Sequence[PathItem]) -> Entry | None:
+        """The mapping entry whose key is the last item of ``path``, or ``None``."""
+        if not path or not isinstance(path[-1], str):
+            return None
+        parent = self.node_at(path[:-1])
+        return parent.entry(path[-1]) if isinstance(parent, MappingNode) else None
+
+    def key_or_node_span(self, path: Sequence[PathItem]) -> Span:
+        """Where to point for ``path``: the key when the path ends in a key, else the node, else the closest parent."""
+        for cut in range(len(path), -1, -1):
+            sub = path[:cut]
+            entry = self.entry_at(sub)
+            if entry is not None:
+                return entry.key_span
+            node = self.node_at(sub)
+            if node is not None:
+                return self.first_line_span(node)
+        return Span.at(0, 0, 0, 0)
+
+    def first_line_span(self, node: Node) -> Span:
+        """The span of ``node`` cut at the end of its first line (a sequence item: its first key)."""
+        if isinstance(node, MappingNode) and node.entries and not node.flow:
+            return node.entries[0].key_span
+        start = node.span.start
+        end = node.span.end
+        if end.line != start.line:
+            end = Position(start.line, len(self.line_text(start.line)))
+        return Span(start, end)
+
+    # -- text -------------------------------------------------------------------
+    def offset(self, position: Position) -> int:
+        """Code-point offset in :attr:`text` of a 0-based ``position`` (clamped to the text)."""
+        if position.line >= len(self._line_starts):
+            return len(self.text)
+        return min(self._line_starts[position.line] + position.column, len(self.text))
+
+    def position(self, offset: int) -> Position:
+        """The 0-based position of code-point ``offset`` in :attr:`text`."""
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return Position(line, offset - self._line_starts[line])
+
+    def slice(self, span: Span) -> str:
+        """The text of ``span``."""
+        return self.text[self.offset(span.start) : self.offset(span.end)]
+
+    def line_text(self, line: int) -> str:
+        """The text of 0-based ``line`` without its line break (empty past the end)."""
+        if line >= len(self._line_starts):
+            return ""
+        start = self._line_starts[line]
+        end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+
+# -- parsing ------------------------------------------------------------------------
+
+_INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+
+def _make_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    return yaml
+
+
+_YAML = _make_yaml()
+
+
+def _span(node: Any) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(Position(start.line, start.column), Position(end.line, end.column))
+
+
+def _scalar_value(tag: str, text: str) -> Any:
+    """The Python value of a resolved scalar (YAML 1.2 core schema, as ruamel resolves it)."""
+    suffix = tag.rsplit(":", 1)[-1]
+    try:
+        if suffix == "null":
+            return None
+        if suffix == "bool":
+            return text.lower() in ("true", "yes", "on", "y")
+        if suffix == "int":
+            cleaned = text.replace("_", "")
+            sign = -1 if cleaned.startswith("-") else 1
+            body = cleaned.lstrip("+-")
+            if body.startswith(("0x", "0X")):
+                return sign * int(body[2:], 16)
+            if body.startswith(("0o", "0O")):
+                return sign * int(body[2:], 8)
+            if body.startswith(("0b", "0B")):
+                return sign * int(body[2:], 2)
+            return sign * int(body, 10)
+        if suffix == "float":
+            lowered = text.lower().replace("_", "")
+            if lowered in (".inf", "+.inf"):
+                return math.inf
+            if lowered == "-.inf":
+                return -math.inf
+            if lowered == ".nan":
+                return math.nan
+            return float(lowered)
+    except ValueError:
+        return text
+    return text
+
+
+def _key_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Builder:
+    """Turns composed ruamel nodes into :data:`Node` trees and plain data, noting duplicate keys."""
+
+    def __init__(self, document: "_Text") -> None:
+        self.doc = document
+        self.problems: list[Problem] = []
+
+    def build(self, raw: Any) -> tuple[Node, Any]:
+        kind = raw.id
+        if kind == "scalar":
+            value = _scalar_value(raw.tag, raw.value)
+            return ScalarNode(value, _span(raw), raw.tag, raw.style), value
+        if kind == "sequence":
+            items, data = [], []
+            for child in raw.value:
+                node, value = self.build(child)
+                items.append(node)
+                data.append(value)
+            return SequenceNode(items, _span(raw), bool(raw.flow_style)), data
+        # mapping
+        entries: list[Entry] = []
+        index: dict[str, Entry] = {}
+        data: dict[str, Any] = {}
+        for raw_key, raw_value in raw.value:
+            if raw_key.id == "scalar":
+                key = _key_text(_scalar_value(raw_key.tag, raw_key.value))
+            else:
+                key = self.doc.slice(_span(raw_key))
+            key_span = _span(raw_key)
+            value_node, value = self.build(raw_value)
+            if key in index:
+                self.problems.append(self._duplicate(key, key_span, value_node, index[key]))
+                continue
+            entry = Entry(key, key_span, value_node)
+            entries.append(entry)
+            index[key] = entry
+            data[key] = value
+        return MappingNode(entries, _span(raw), bool(raw.flow_style), index), data
+
+    def _duplicate(self, key: str, key_span: Span, value: Node, first: Entry) -> Problem:
+        edits = (TextEdit(self.doc.entry_removal_span(key_span, value.span), ""),)
+        return Problem(
+            "HPO002",
+            Severity.ERROR,
+            f"Duplicate key '{key}': it is already set on line {first.key_span.start.line + 1}; YAML keeps only one of them.",
+            key_span,
+            (Suggestion(f"Remove the duplicate '{key}'", edits),),
+        )
+
+
+@dataclass(slots=True)
+class _Text:
+    """The raw text with line offsets, used while building (before the document exists)."""
+
+    text: str
+    line_starts: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> "_Text":
+        starts = [0]
+        for match in re.finditer("\n", text):
+            starts.append(match.end())
+        return cls(text, starts)
+
+    def offset(self, position: Position) -> int:
+        if position.line >= len(self.line_starts):
+            return len(self.text)
+        return min(self.line_starts[position.line] + position.column, len(self.text))
+
+    def slice(self, span: Span) -> str:
+        return self.text[self.offset(span.start) : self.offset(span.end)]
+
+    def line(self, line: int) -> str:
+        if line >= len(self.line_starts):
+            return ""
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.text)
+        return self.text[start:end]
+
+    def entry_removal_span(self, key_span: Span, value_span: Span) -> Span:
+        """Whole lines of a block entry (key line through value end), else just ``key: value``."""
+        key_line = self.line(key_span.start.line)
+        if key_line[: key_span.start.column].strip() == "":
+            end = value_span.end
+            end_line = end.line if end.column > 0 or end.line == key_span.start.line else end.line - 1
+            last_line_end = len(self.line(end_line))
+            if self.line(end_line)[end.column if end_line == end.line else last_line_end:].strip() == "":
+                return Span(Position(key_span.start.line, 0), Position(end_line + 1, 0))
+        return Span(key_span.start, value_span.end)
+
+
+def _reading_problem(code: str, message: str, span: Span) -> Problem:
+    return Problem(code, Severity.ERROR, message, span)
+
+
+def _word_span(text: _Text, line: int, column: int) -> Span:
+    """From ``column`` to the end of the non-blank run there (at least one character)."""
+    content = text.line(line).rstrip("\r")
+    end = column
+    while end < len(content) and not content[end].isspace():
+        end += 1
+    if end == column:
+        end = min(column + 1, max(len(content), column))
+    return Span(Position(line, column), Position(line, end))
+
+
+_CONTEXT_AT_OPENING = {
+    "while parsing a flow sequence": "'[' is never closed",
+    "while parsing a flow mapping": "'{' is never closed",
+    "while scanning a quoted scalar": "the quoted string is never closed",
+    "while parsing a flow node": "the flow collection is never closed",
+}
+
+
+def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
+    """One problem for a YAML syntax error, placed where the mistake is.
+
+    An unclosed ``[``, ``{`` or quote is reported where it opens (the parser only
+    notices on a later line); other errors where the parser stopped.
+    """
+    problem = (error.problem or "syntax error").strip()
+    context = (error.context or "").strip()
+    opening = _CONTEXT_AT_OPENING.get(context)
+    if opening and error.context_mark is not None:
+        mark = error.context_mark
+        found = problem.replace("but found", "found").replace("but got", "found")
+        message = f"YAML syntax error: {opening} ({found} on line {error.problem_mark.line + 1})" if error.problem_mark else f"YAML syntax error: {opening}"
+        return _reading_problem("HPO001", message, Span.at(mark.line, mark.column, mark.line, mark.column + 1))
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line, mark.column) if mark is not None else (0, 0)
+    if "\t" in problem or "'\\t'" in problem:
+        return _reading_problem("HPO003", "A tab character is used for indentation: YAML indents with spaces only.", Span.at(line, column, line, column + 1))
+    message = f"YAML syntax error: {problem}"
+    if context:
+        message += f" ({context}"
+        if error.context_mark is not None and error.context_mark.line != line:
+            message += f" started on line {error.context_mark.line + 1}"
+        message += ")"
+    return _reading_problem("HPO001", message, _word_span(text, line, column))
+
+
+def _tab_problems(text: _Text) -> list[Problem]:
+    """A problem for each line (up to 20) whose indentation holds a tab."""
+    problems = []
+    for line_no in range(len(text.line_starts)):
+        line = text.line(line_no)
+        indent = len(line) - len(line.lstrip(" \t"))
+        column = line.find("\t", 0, indent)
+        if column >= 0 and line.strip():
+            problems.append(
+                _reading_problem(
+                    "HPO003",
+                    "A tab character is used for indentation: YAML indents with spaces only.",
+                    Span.at(line_no, column, line_no, column + 1),
+                )
+            )
+            if len(problems) >= 20:
+                break
+    return problems
+
+
+def _documents(text: str) -> Iterator[Any]:
+    yield from _YAML.compose_all(text)
+
+
+def parse_yaml(text: str) -> SourceDocument:
+    """Parse ``text``; never raises. Problems are reading problems only (HPO001-HPO007)."""
+    raw_text = _Text.of(text)
+    problems: list[Problem] = []
+    if "\x00" in text:
+        problems.append(_reading_problem("HPO007", "The file holds NUL bytes: it is binary, not YAML text.", Span.at(0, 0, 0, 0)))
+        return SourceDocument(text, None, None, tuple(problems))
+    tab_problems = _tab_problems(raw_text)
+    roots: list[Any] = []
+    try:
+        for index, raw in enumerate(_documents(text)):
+            if index >= 1:
+                start = raw.start_mark
+                problems.append(
+                    _reading_problem(
+                        "HPO004",
+                        "A second YAML document starts here: a manifest is one document (remove the '---' and what follows, or split the file).",
+                        _second_document_span(raw_text, start.line),
+                    )
+                )
+                break
+            roots.append(raw)
+    except MarkedYAMLError as error:
+        problem = _syntax_problem(error, raw_text)
+        problems.extend(tab_problems)
+        tab_lines = {p.span.start.line for p in tab_problems}
+        if problem.code != "HPO003" and problem.span.start.line not in tab_lines:
+            problems.append(problem)
+        elif not tab_problems:
+            problems.append(problem)
+        return SourceDocument(text, None, None, tuple(problems))
+    except (YAMLError, ValueError, RecursionError, UnicodeError) as error:  # pragma: no cover - defensive
+        problems.append(_reading_problem("HPO001", f"YAML syntax error: {error}", Span.at(0, 0, 0, 0)))
+        return SourceDocument(text, None, None, tuple(problems))
+    problems.extend(tab_problems)
+    raw_root = roots[0] if roots else None
+    if raw_root is None or (raw_root.id == "scalar" and raw_root.tag.endswith(":null")):
+        problems.append(_reading_problem("HPO005", "The file is empty: a manifest needs at least 'training_references'.", Span.at(0, 0, 0, 0)))
+        return SourceDocument(text, None, None, tuple(problems))
+    builder = _Builder(raw_text)
+    root, data = builder.build(raw_root)
+    problems.extend(builder.problems)
+    if not isinstance(root, MappingNode):
+        kind = "a list" if isinstance(root, SequenceNode) else f"a single value ({raw_text.slice(root.span).strip()[:40]!r})"
+        problems.append(
+            _reading_problem("HPO006", f"The top level is {kind}: a manifest is a mapping with keys such as 'settings' and 'training_references'.", _first_line(raw_text, root.span))
+        )
+    document = SourceDocument(text, root, data, tuple(sorted(problems, key=Problem.sort_key)), raw_text.line_starts)
+    return document
+
+
+def _first_line(text: _Text, span: Span) -> Span:
+    if span.end.line == span.start.line:
+        return span
+    return Span(span.start, Position(span.start.line, len(text.line(span.start.line).rstrip())))
+
+
+def _second_document_span(text: _Text, start_line: int) -> Span:
+    """The ``---`` line that starts the second document (searching upwards), else its first line."""
+    for line_no in range(start_line, -1, -1):
+        if text.line(line_no).startswith("---"):
+            return Span.at(line_no, 0, line_no, 3)
+    return Span.at(start_line, 0, start_line, len(text.line(start_line).rstrip()))
