@@ -207,7 +207,12 @@ def _method_problems(ctx: _Context, section_path: list[Any], section: Mapping[st
             fix = Suggestion(f"Change '{key}' to '{expected}'", (TextEdit(span, expected),), expected)
             ctx.add("HPO107", f"Method parameter '{name}' takes '{expected}', not '{key}'.", span, (fix,))
     parameters_entry = ctx.doc.entry_at(section_path + ["method", "parameters"])
-    missing = [name for name in REQUIRED_METHOD_PARAMETERS if name not in seen]
+    unknown = [p["name"] for p in parameters if isinstance(p, Mapping) and isinstance(p.get("name"), str) and p["name"] not in kinds]
+    missing = [
+        name
+        for name in REQUIRED_METHOD_PARAMETERS
+        if name not in seen and not any(rank_similar(u, [name]) for u in unknown)  # the misspelled name is reported
+    ]
     if missing:
         span = parameters_entry.key_span if parameters_entry else ctx.doc.key_or_node_span(section_path + ["method"])
         listed = ", ".join(f"'{m}'" for m in missing)

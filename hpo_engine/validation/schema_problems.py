@@ -96,6 +96,15 @@ class _Mapper:
             return self.doc.first_line_span(node)
         return node.span if node.span.start.line == node.span.end.line else self.doc.first_line_span(node)
 
+    def label(self, path: Sequence[str | int]) -> str:
+        """Like :func:`_where`, but a method parameter's value is named after the parameter."""
+        if len(path) >= 2 and path[-1] in ("string_value", "int_value", "double_value") and isinstance(path[-2], int):
+            item = self.doc.node_at(path[:-1])
+            name = item.get("name") if isinstance(item, MappingNode) else None
+            if name is not None and isinstance(name.value, str):  # type: ignore[union-attr]
+                return f"'{name.value}'"  # type: ignore[union-attr]
+        return _where(path)
+
     def add(self, code: str, message: str, span: Span, suggestions: Iterable[Suggestion] = ()) -> None:
         from ..problems import CODES
 
@@ -106,7 +115,7 @@ class _Mapper:
         path = list(error.absolute_path)
         validator = error.validator
         schema_path = list(error.absolute_schema_path)
-        if _in_method_parameter_rule(schema_path):
+        if _in_method_parameter_rule(schema_path) and validator not in ("enum", "minimum"):
             return  # value kinds of method parameters are checked with their names (checks.py)
         handler = getattr(self, f"on_{validator}", None)
         if handler is not None:
@@ -138,7 +147,13 @@ class _Mapper:
 
     def on_required(self, error: ValidationError, path: list) -> None:
         instance = error.instance if isinstance(error.instance, dict) else {}
-        missing = [key for key in error.validator_value if key not in instance]
+        allowed = error.schema.get("properties", {})
+        unknown = [key for key in instance if key not in allowed]
+        missing = [
+            key
+            for key in error.validator_value
+            if key not in instance and not any(rank_similar(u, [key]) for u in unknown)  # the typo's problem says it
+        ]
         if not missing:
             return
         names = " and ".join(f"'{m}'" for m in missing)
@@ -158,7 +173,7 @@ class _Mapper:
         value = error.instance
         span = self.value_span(path)
         ranked = rank_similar(str(value), allowed) if isinstance(value, str) else []
-        message = f"{value!r} is not allowed for {_where(path)}"
+        message = f"{value!r} is not allowed for {self.label(path)}"
         message += f"; did you mean '{ranked[0]}'?" if ranked else "."
         message += f" Allowed: {', '.join(allowed)}."
         suggestions = [Suggestion(f"Change to '{c}'", (TextEdit(span, c),), c) for c in ranked]

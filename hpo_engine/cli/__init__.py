@@ -1,0 +1,14 @@
+"""Command-line interface ``hpo``. Importing a ``*_cmd`` module registers its command on :data:`app`."""
+
+from __future__ import annotations
+
+from .app import app
+from . import validate_cmd, preview_cmd  # noqa: F401  (register commands)
+from . import run_cmd, results_cmd, plot_cmd  # noqa: F401  (register engine commands)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,75 @@
+"""Printing problems the way compilers do: ``file:line:col: severity: message [code]`` (1-based)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..problems import Problem, Severity
+
+__all__ = ["format_problem", "problem_to_json", "print_problems", "summary_line", "error_console"]
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def error_console() -> Console:
+    """A console on stderr (no colour when it is not a terminal)."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def format_problem(path: str, problem: Problem) -> str:
+    """One plain line, 1-based line and column; the top suggestion follows when it is a word."""
+    start = problem.span.start
+    return f"{path}:{start.line + 1}:{start.column + 1}: {problem.severity.value}: {problem.message} [{problem.code}]"
+
+
+def problem_to_json(path: str, problem: Problem) -> dict[str, Any]:
+    """The JSON form ``{file, line, column, end_line, end_column, severity, code, message, suggestions}`` (1-based)."""
+    return {
+        "file": path,
+        "line": problem.span.start.line + 1,
+        "column": problem.span.start.column + 1,
+        "end_line": problem.span.end.line + 1,
+        "end_column": problem.span.end.column + 1,
+        "severity": problem.severity.value,
+        "code": problem.code,
+        "message": problem.message,
+        "suggestions": [
+            {
+                "title": s.title,
+                "replacement": s.replacement,
+                "edits": [
+                    {
+                        "line": e.span.start.line + 1,
+                        "column": e.span.start.column + 1,
+                        "end_line": e.span.end.line + 1,
+                        "end_column": e.span.end.column + 1,
+                        "new_text": e.new_text,
+                    }
+                    for e in s.edits
+                ],
+            }
+            for s in problem.suggestions
+        ],
+    }
+
+
+def print_problems(path: str, problems: Iterable[Problem], console: Console) -> None:
+    """Print each problem on its own line, coloured by severity when the console is a terminal."""
+    for problem in problems:
+        line = escape(format_problem(path, problem))
+        console.print(f"[{_STYLE[problem.severity]}]{line}[/]" if console.is_terminal else line, highlight=False)
+
+
+def summary_line(problems: Iterable[Problem]) -> str:
+    """``"1 error, 2 warnings"`` or ``"no problems"``."""
+    problems = list(problems)
+    counts = []
+    for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info")):
+        n = sum(1 for p in problems if p.severity is severity)
+        if n:
+            counts.append(f"{n} {word}{'s' if n != 1 and word != 'info' else ''}")
+    return ", ".join(counts) if counts else "no problems"
