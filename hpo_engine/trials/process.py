@@ -152,6 +152,7 @@ def _kill_leftovers(group: int) -> None:
     except (ProcessLookupError, PermissionError):
         return
     _signal_group(group, signal.SIGKILL)
+    _wait_group_gone(group)
 
 
 def _wait_group_gone(group: int, limit_seconds: float = 5.0) -> None:
