@@ -1,0 +1,220 @@
+"""RbfoptSearch: quality on Branin, direction, dimension kinds, contained side effects, resume, threads."""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from hpo_engine.errors import OptimizerError
+from hpo_engine.optimizers import RbfoptSearch
+from hpo_engine.search_space import DoubleRange, DoubleValues, IntRange, IntValues, SearchSpace, StringValues
+
+BRANIN_OPTIMUM = 0.397887
+
+
+def branin(point: dict) -> float:
+    x1, x2 = point["x1"], point["x2"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def branin_space() -> SearchSpace:
+    return SearchSpace([DoubleRange("x1", -5, 10), DoubleRange("x2", 0, 15)])
+
+
+def run(optimizer: RbfoptSearch, objective, steps: int, parallel: int = 1) -> list[tuple[dict, float | None]]:
+    """Ask/tell ``steps`` times with up to ``parallel`` points outstanding (told oldest first)."""
+    history: list[tuple[dict, float | None]] = []
+    running: list[dict] = []
+    try:
+        while len(history) < steps:
+            while len(running) < parallel and len(history) + len(running) < steps:
+                running.append(optimizer.ask())
+            point = running.pop(0)
+            value = objective(point)
+            optimizer.tell(point, value)
+            history.append((point, value))
+    finally:
+        optimizer.close()
+    return history
+
+
+def rbfopt_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "hpo-rbfopt" and t.is_alive()]
+
+
+def test_reaches_branins_optimal_region_within_40_evaluations() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=40)
+    history = run(optimizer, branin, 40)
+    best = min(v for _, v in history)
+    assert best < 0.6, best
+    assert best >= BRANIN_OPTIMUM - 1e-9
+    assert optimizer.fallback_reason is None
+    assert optimizer.model_points == 40
+
+
+def test_respects_maximize() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=True, seed=1, budget=40)
+    history = run(optimizer, lambda p: -branin(p), 40)
+    assert max(v for _, v in history) > -0.6
+
+
+def test_same_seed_same_points_whatever_the_program_does_with_numpy_meanwhile() -> None:
+    def proposals(disturb: bool) -> list[dict]:
+        optimizer = RbfoptSearch(branin_space(), maximize=False, seed=5, budget=12)
+        points = []
+        for _ in range(12):
+            if disturb:
+                np.random.seed(99)
+                np.random.random(100)
+            point = optimizer.ask()
+            optimizer.tell(point, branin(point))
+            points.append(point)
+        optimizer.close()
+        return points
+
+    assert proposals(False) == proposals(True)
+
+
+def test_numpy_global_random_state_is_unchanged() -> None:
+    np.random.seed(2024)
+    expected = np.random.RandomState(2024).random_sample(5)
+    run(RbfoptSearch(branin_space(), maximize=False, seed=0, budget=10), branin, 10)
+    assert np.array_equal(np.random.random_sample(5), expected)
+
+
+def test_library_output_goes_to_the_log_stream_not_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    log = io.StringIO()
+    run(RbfoptSearch(branin_space(), maximize=False, seed=0, budget=8, log_stream=log), branin, 8)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert "Iter" in log.getvalue() and "Initialization" in log.getvalue()
+    run(RbfoptSearch(branin_space(), maximize=False, seed=0, budget=8), branin, 8)  # no log stream: discarded
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_integer_categorical_power_and_fixed_dimensions_give_valid_points() -> None:
+    space = SearchSpace(
+        [
+            DoubleRange("lr", -4, -1, power=10),
+            IntRange("units", 4, 9, power=2),
+            StringValues("activation", ["relu", "tanh", "sigmoid", "elu"]),
+            IntValues("layers", [1, 2, 3]),
+            DoubleValues("dropout", [0.0, 0.25, 0.5]),
+            DoubleRange("momentum", 0.9, 0.9),
+            IntRange("batch", 32, 32),
+        ]
+    )
+
+    def objective(p: dict) -> float:
+        return (
+            (math.log10(p["lr"]) + 2.5) ** 2
+            + (math.log2(p["units"]) - 7) ** 2
+            + (0.0 if p["activation"] == "tanh" else 1.0)
+            + abs(p["layers"] - 2)
+            + p["dropout"]
+        )
+
+    optimizer = RbfoptSearch(space, maximize=False, seed=3, budget=40)
+    history = run(optimizer, objective, 40)
+    assert all(space.contains(p) for p, _ in history)
+    assert all(p["momentum"] == 0.9 and p["batch"] == 32 for p, _ in history)
+    assert isinstance(history[0][0]["units"], int) and isinstance(history[0][0]["activation"], str)
+    assert min(v for _, v in history) < 1.0
+
+
+def test_failed_trials_are_told_a_penalty_and_the_search_goes_on() -> None:
+    calls = {"n": 0}
+
+    def flaky(point: dict) -> float | None:
+        calls["n"] += 1
+        return None if calls["n"] % 4 == 0 else branin(point)
+
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=40)
+    history = run(optimizer, flaky, 40)
+    assert sum(v is None for _, v in history) == 10
+    assert all(branin_space().contains(p) for p, _ in history)
+    assert min(v for _, v in history if v is not None) < 2.0  # failures anywhere blur the model; it still searches
+    assert optimizer.fallback_reason is None
+
+
+def test_warm_start_uses_finished_trials_and_does_not_repeat_them() -> None:
+    space = branin_space()
+    first = run(RbfoptSearch(space, maximize=False, seed=0, budget=30), branin, 15)  # interrupted after 15 of 30
+    resumed = RbfoptSearch(space, maximize=False, seed=0, budget=30)
+    resumed.warm_start(first)
+    rest = run(resumed, branin, 15)
+    seen = {tuple(p.values()) for p, _ in first}
+    assert not any(tuple(p.values()) in seen for p, _ in rest)
+    assert resumed.model_points == 15
+    best_first = min(v for _, v in first)
+    assert min(v for _, v in rest) < min(best_first, 0.7)
+
+    fresh = run(RbfoptSearch(space, maximize=False, seed=0, budget=15), branin, 1)
+    assert fresh[0][0] != rest[0][0]  # the resumed run did not start from a fresh initial design
+
+
+def test_warm_start_after_ask_is_refused() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=10)
+    optimizer.ask()
+    with pytest.raises(OptimizerError, match="before the first ask"):
+        optimizer.warm_start([])
+    optimizer.close()
+
+
+def test_parallel_slots_get_distinct_points_and_their_results_reach_the_model() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=40)
+    first, second = optimizer.ask(), optimizer.ask()
+    assert first != second
+    optimizer.tell(second, branin(second))
+    optimizer.tell(first, branin(first))
+    run(optimizer, branin, 38, parallel=2)
+    assert optimizer.added_parallel_results > 5
+
+    bests = []
+    for seed in range(5):
+        history = run(RbfoptSearch(branin_space(), maximize=False, seed=seed, budget=40), branin, 40, parallel=2)
+        bests.append(min(v for _, v in history))
+    assert float(np.median(bests)) < 0.7, bests
+
+
+def test_a_small_finite_space_is_covered_without_repeats_then_exhausted() -> None:
+    space = SearchSpace([IntValues("a", [1, 2, 3]), StringValues("b", ["x", "y"])])
+    optimizer = RbfoptSearch(space, maximize=False, seed=0, budget=10)
+    points = [optimizer.ask() for _ in range(1)]
+    optimizer.tell(points[0], 1.0)
+    for i in range(5):
+        point = optimizer.ask()
+        optimizer.tell(point, float(i))
+        points.append(point)
+    assert len({tuple(p.values()) for p in points}) == 6
+    with pytest.raises(OptimizerError, match="the grid of 6 points is exhausted"):
+        optimizer.ask()
+    optimizer.close()
+
+
+def test_too_few_steps_for_a_model_fall_back_to_random_search() -> None:
+    log = io.StringIO()
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=2, log_stream=log)
+    history = run(optimizer, branin, 2)
+    assert optimizer.fallback_reason is not None and "too few" in optimizer.fallback_reason
+    assert "random search" in log.getvalue()
+    assert all(branin_space().contains(p) for p, _ in history)
+    assert not rbfopt_threads()
+
+
+def test_close_leaves_no_live_thread() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=20)
+    point = optimizer.ask()
+    optimizer.ask()  # a second slot while the first is pending
+    optimizer.tell(point, branin(point))
+    assert rbfopt_threads()
+    optimizer.close()
+    assert not rbfopt_threads()
+    with pytest.raises(OptimizerError, match="closed"):
+        optimizer.ask()
