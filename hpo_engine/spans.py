@@ -7,21 +7,22 @@ language server converts columns to UTF-16 code units at its edge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Position", "Span", "TextEdit"]
 
 
-@dataclass(frozen=True, order=True, slots=True)
-class Position:
-    """A place in the text: 0-based ``line``, 0-based ``column`` in code points."""
+class Position(NamedTuple):
+    """A place in the text: 0-based ``line``, 0-based ``column`` in code points.
+
+    A named tuple: immutable, ordered, and cheap to build (a 10,000-line manifest has ~40,000 of them).
+    """
 
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A half-open range ``[start, end)`` of text (0-based, code points)."""
 
     start: Position
@@ -40,8 +41,7 @@ class Span:
         return self.start <= position <= self.end
 
 
-@dataclass(frozen=True, slots=True)
-class TextEdit:
+class TextEdit(NamedTuple):
     """Replace the text of ``span`` by ``new_text`` (empty ``new_text`` deletes)."""
 
     span: Span

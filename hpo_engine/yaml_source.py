@@ -20,6 +20,16 @@ from typing import Any, Union
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from .problems import Problem, Severity, Suggestion
 from .spans import Position, Span, TextEdit
@@ -197,11 +207,6 @@ def _make_yaml() -> YAML:
 _YAML = _make_yaml()
 
 
-def _span(node: Any) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(Position(start.line, start.column), Position(end.line, end.column))
-
-
 def _scalar_value(tag: str, text: str) -> Any:
     """The Python value of a resolved scalar (YAML 1.2 core schema, as ruamel resolves it)."""
     suffix = tag.rsplit(":", 1)[-1]
@@ -245,36 +250,92 @@ def _key_text(value: Any) -> str:
     return str(value)
 
 
+_NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT_CORE_RE = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_CORE_RE = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_TAG = "tag:yaml.org,2002:"
+
+
+def _resolve_plain(text: str) -> str:
+    """The YAML 1.2 core-schema tag of a plain (unquoted) scalar."""
+    if _NULL_RE.match(text):
+        return _TAG + "null"
+    if _BOOL_RE.match(text):
+        return _TAG + "bool"
+    if _INT_CORE_RE.match(text):
+        return _TAG + "int"
+    if _FLOAT_CORE_RE.match(text):
+        return _TAG + "float"
+    return _TAG + "str"
+
+
+def _mark_position(mark: Any) -> Position:
+    return Position(mark.line, mark.column)
+
+
 class _Builder:
-    """Turns composed ruamel nodes into :data:`Node` trees and plain data, noting duplicate keys."""
+    """Builds :data:`Node` trees and plain data from the C parser's event stream.
+
+    Composing from events directly (instead of ruamel's composer and resolver)
+    keeps parsing of a 10,000-line manifest fast; scalars are resolved with the
+    YAML 1.2 core schema, as ruamel.yaml does by default.
+    """
 
     def __init__(self, document: "_Text") -> None:
         self.doc = document
         self.problems: list[Problem] = []
+        self.anchors: dict[str, tuple[Node, Any]] = {}
 
-    def build(self, raw: Any) -> tuple[Node, Any]:
-        kind = raw.id
-        if kind == "scalar":
-            value = _scalar_value(raw.tag, raw.value)
-            return ScalarNode(value, _span(raw), raw.tag, raw.style), value
-        if kind == "sequence":
+    def node(self, event: Any, events: Iterator[Any]) -> tuple[Node, Any]:
+        kind = type(event)
+        if kind is ScalarEvent:
+            tag = event.tag if event.tag not in (None, "!") else (_resolve_plain(event.value) if event.implicit[0] else _TAG + "str")
+            if tag.startswith("!!"):
+                tag = _TAG + tag[2:]
+            value = _scalar_value(tag, event.value)
+            result: tuple[Node, Any] = (
+                ScalarNode(value, Span(Position(event.start_mark.line, event.start_mark.column), Position(event.end_mark.line, event.end_mark.column)), tag, event.style or None),
+                value,
+            )
+        elif kind is SequenceStartEvent:
             items, data = [], []
-            for child in raw.value:
-                node, value = self.build(child)
+            for child in events:
+                if type(child) is SequenceEndEvent:
+                    end = child.end_mark
+                    break
+                node, value = self.node(child, events)
                 items.append(node)
                 data.append(value)
-            return SequenceNode(items, _span(raw), bool(raw.flow_style)), data
-        # mapping
+            span = Span(_mark_position(event.start_mark), _mark_position(end))
+            result = (SequenceNode(items, span, bool(event.flow_style)), data)
+        elif kind is MappingStartEvent:
+            result = self.mapping(event, events)
+        elif kind is AliasEvent:
+            node, value = self.anchors.get(event.anchor, (None, None))
+            if node is None:
+                span = Span(_mark_position(event.start_mark), _mark_position(event.end_mark))
+                node, value = ScalarNode(None, span, _TAG + "null"), None
+            return node, value
+        else:  # pragma: no cover - the parser only yields node events here
+            raise YAMLError(f"unexpected {kind.__name__}")
+        anchor = getattr(event, "anchor", None)
+        if anchor:
+            self.anchors[anchor] = result
+        return result
+
+    def mapping(self, event: Any, events: Iterator[Any]) -> tuple[Node, Any]:
         entries: list[Entry] = []
         index: dict[str, Entry] = {}
         data: dict[str, Any] = {}
-        for raw_key, raw_value in raw.value:
-            if raw_key.id == "scalar":
-                key = _key_text(_scalar_value(raw_key.tag, raw_key.value))
-            else:
-                key = self.doc.slice(_span(raw_key))
-            key_span = _span(raw_key)
-            value_node, value = self.build(raw_value)
+        for key_event in events:
+            if type(key_event) is MappingEndEvent:
+                end = key_event.end_mark
+                break
+            key_node, key_value = self.node(key_event, events)
+            key = _key_text(key_value) if isinstance(key_node, ScalarNode) else self.doc.slice(key_node.span)
+            key_span = key_node.span
+            value_node, value = self.node(next(events), events)
             if key in index:
                 self.problems.append(self._duplicate(key, key_span, value_node, index[key]))
                 continue
@@ -282,7 +343,23 @@ class _Builder:
             entries.append(entry)
             index[key] = entry
             data[key] = value
-        return MappingNode(entries, _span(raw), bool(raw.flow_style), index), data
+        span = Span(_mark_position(event.start_mark), _mark_position(end))
+        return MappingNode(entries, span, bool(event.flow_style), index), data
+
+    def documents(self, events: Iterator[Any]) -> Iterator[tuple[Node | None, Any, Any]]:
+        """``(root, data, start_mark)`` per document; an empty document gives ``(None, None, mark)``."""
+        for event in events:
+            if type(event) is not DocumentStartEvent:
+                continue
+            first = next(events)
+            if type(first) is DocumentEndEvent:
+                yield None, None, first.start_mark
+                continue
+            node, data = self.node(first, events)
+            yield node, data, event.start_mark
+            for closing in events:
+                if type(closing) is DocumentEndEvent:
+                    break
 
     def _duplicate(self, key: str, key_span: Span, value: Node, first: Entry) -> Problem:
         edits = (TextEdit(self.doc.entry_removal_span(key_span, value.span), ""),)
@@ -386,28 +463,27 @@ def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
     return _reading_problem("HPO001", message, _word_span(text, line, column))
 
 
+_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
+
+
 def _tab_problems(text: _Text) -> list[Problem]:
     """A problem for each line (up to 20) whose indentation holds a tab."""
     problems = []
-    for line_no in range(len(text.line_starts)):
-        line = text.line(line_no)
-        indent = len(line) - len(line.lstrip(" \t"))
-        column = line.find("\t", 0, indent)
-        if column >= 0 and line.strip():
-            problems.append(
-                _reading_problem(
-                    "HPO003",
-                    "A tab character is used for indentation: YAML indents with spaces only.",
-                    Span.at(line_no, column, line_no, column + 1),
-                )
+    for match in _TAB_INDENT.finditer(text.text):
+        line_no = bisect.bisect_right(text.line_starts, match.start()) - 1
+        if not text.line(line_no).strip():
+            continue
+        column = match.end() - 1 - text.line_starts[line_no]
+        problems.append(
+            _reading_problem(
+                "HPO003",
+                "A tab character is used for indentation: YAML indents with spaces only.",
+                Span.at(line_no, column, line_no, column + 1),
             )
-            if len(problems) >= 20:
-                break
+        )
+        if len(problems) >= 20:
+            break
     return problems
-
-
-def _documents(text: str) -> Iterator[Any]:
-    yield from _YAML.compose_all(text)
 
 
 def parse_yaml(text: str) -> SourceDocument:
@@ -418,47 +494,42 @@ def parse_yaml(text: str) -> SourceDocument:
         problems.append(_reading_problem("HPO007", "The file holds NUL bytes: it is binary, not YAML text.", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
     tab_problems = _tab_problems(raw_text)
-    roots: list[Any] = []
+    builder = _Builder(raw_text)
+    roots: list[tuple[Node | None, Any]] = []
     try:
-        for index, raw in enumerate(_documents(text)):
-            if index >= 1:
-                start = raw.start_mark
+        for root_node, root_data, start_mark in builder.documents(iter(_YAML.parse(text))):
+            if roots:
                 problems.append(
                     _reading_problem(
                         "HPO004",
                         "A second YAML document starts here: a manifest is one document (remove the '---' and what follows, or split the file).",
-                        _second_document_span(raw_text, start.line),
+                        _second_document_span(raw_text, start_mark.line),
                     )
                 )
                 break
-            roots.append(raw)
+            roots.append((root_node, root_data))
     except MarkedYAMLError as error:
         problem = _syntax_problem(error, raw_text)
         problems.extend(tab_problems)
         tab_lines = {p.span.start.line for p in tab_problems}
-        if problem.code != "HPO003" and problem.span.start.line not in tab_lines:
-            problems.append(problem)
-        elif not tab_problems:
+        if problem.span.start.line not in tab_lines:
             problems.append(problem)
         return SourceDocument(text, None, None, tuple(problems))
-    except (YAMLError, ValueError, RecursionError, UnicodeError) as error:  # pragma: no cover - defensive
+    except (YAMLError, ValueError, RecursionError, UnicodeError, StopIteration) as error:
         problems.append(_reading_problem("HPO001", f"YAML syntax error: {error}", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
     problems.extend(tab_problems)
-    raw_root = roots[0] if roots else None
-    if raw_root is None or (raw_root.id == "scalar" and raw_root.tag.endswith(":null")):
+    root, data = roots[0] if roots else (None, None)
+    if root is None or (isinstance(root, ScalarNode) and root.value is None):
         problems.append(_reading_problem("HPO005", "The file is empty: a manifest needs at least 'training_references'.", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
-    builder = _Builder(raw_text)
-    root, data = builder.build(raw_root)
     problems.extend(builder.problems)
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else f"a single value ({raw_text.slice(root.span).strip()[:40]!r})"
         problems.append(
             _reading_problem("HPO006", f"The top level is {kind}: a manifest is a mapping with keys such as 'settings' and 'training_references'.", _first_line(raw_text, root.span))
         )
-    document = SourceDocument(text, root, data, tuple(sorted(problems, key=Problem.sort_key)), raw_text.line_starts)
-    return document
+    return SourceDocument(text, root, data, tuple(sorted(problems, key=Problem.sort_key)), raw_text.line_starts)
 
 
 def _first_line(text: _Text, span: Span) -> Span:
