@@ -1,0 +1,64 @@
+"""``hpo results``: the trials of finished (or running) experiments, sorted by objective."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import HpoError
+from ..store import DEFAULT_RESULTS_ROOT
+from .app import app
+from .run_cmd import report_error
+
+__all__ = ["results_command"]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command("results")
+def results_command(
+    path: Annotated[Path, typer.Argument(help="A results folder (a store, an experiment or the results root) or a manifest.", show_default=False)],
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+    results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show only the best N trials (table).")] = None,
+) -> None:
+    """Show trials sorted by objective (best first) and write best_config.json beside each store."""
+    from ..progress import format_value, format_values, results_table
+    from ..results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
+
+    errors = Console(stderr=True)
+    try:
+        loaded = [load_results(folder) for folder in find_store_folders(path, results_root=results)]
+        for result in loaded:
+            result.write_best_config()
+    except HpoError as exc:
+        report_error(errors, str(exc))
+        raise typer.Exit(1) from None
+    if output_format is OutputFormat.json:
+        typer.echo(results_json(loaded))
+        return
+    if output_format is OutputFormat.csv:
+        typer.echo(results_csv(loaded), nl=False)
+        return
+    console = Console()
+    for result in loaded:
+        experiment = result.experiment
+        title = f"{experiment.experiment} / {experiment.reference} ({experiment.method}, {experiment.direction} {experiment.objective}) — {result.folder}"
+        console.print(results_table(experiment, result.trials, limit=limit, title=title))
+        best = result.best
+        if best is not None:
+            console.print(
+                f"best {experiment.objective} = {format_value(best.objective)} (trial {best.number}): {format_values(best.values)}",
+                highlight=False,
+            )
+            console.print(f"best configuration: {result.folder / BEST_CONFIG_FILENAME}", highlight=False)
+        else:
+            console.print("no trial completed yet", style="yellow")

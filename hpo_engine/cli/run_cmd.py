@@ -1,0 +1,118 @@
+"""``hpo run``: run (or resume) the optimization of a manifest's training references."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ..backends import BACKENDS
+from ..errors import HpoError, ManifestError
+from ..experiment import (
+    EXIT_ERROR,
+    ReferenceSummary,
+    Reporter,
+    RunOptions,
+    RunStatus,
+    StopRequest,
+    handle_stop_signals,
+    references_to_run,
+    run_reference,
+)
+from ..store import DEFAULT_RESULTS_ROOT
+from .app import app
+
+__all__ = ["run_command", "report_error", "load_manifest_or_exit"]
+
+
+def report_error(console: Console, message: str) -> None:
+    """One clear line on stderr: ``error: <message>``."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def load_manifest_or_exit(path: Path, errors: Console):
+    """The manifest at ``path``; on errors print validate's lines (or one line) and exit 1."""
+    from ..validation import load_manifest
+
+    try:
+        return load_manifest(path)
+    except ManifestError as exc:
+        if exc.problems:
+            from .reporting import print_problems
+
+            print_problems(path, exc.problems, errors)
+        else:
+            report_error(errors, str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@app.command("run")
+def run_command(
+    manifest: Annotated[Path, typer.Argument(help="The experiment manifest (YAML).", show_default=False)],
+    reference: Annotated[Optional[str], typer.Option("--reference", help="Run only this training reference.")] = None,
+    results: Annotated[Path, typer.Option("--results", help="Results root: stores go to DIR/<experiment>/<reference>/.")] = DEFAULT_RESULTS_ROOT,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Folder given to trials as $DATA_DIR.")] = None,
+    definition: Annotated[Optional[Path], typer.Option("--definition", help="Local folder holding the training definition (overrides training_definition_url).")] = None,
+    parallel: Annotated[Optional[int], typer.Option("--parallel", min=1, help="Trials at once (default: max_concurrent_trials, else 1).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an existing experiment: rerun interrupted trials, keep finished ones.")] = False,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the optimizer (default: random_seed, else a random one, stored).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON summary at the end, nothing else.")] = False,
+    backend: Annotated[str, typer.Option("--backend", help=f"Where trials run: {', '.join(BACKENDS)}.")] = "local",
+) -> None:
+    """Run the hyper-parameter optimization of MANIFEST: num_optimizer_steps trials per training reference.
+
+    Exit codes: 0 done, 1 bad input or error, 3 more than max_failed_trials trials failed,
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    """
+    errors = Console(stderr=True)
+    if backend not in BACKENDS:
+        report_error(errors, f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
+        raise typer.Exit(EXIT_ERROR)
+    loaded = load_manifest_or_exit(manifest, errors)
+    if json_output or quiet:
+        reporter: Reporter = Reporter()
+    else:
+        from ..progress import RichReporter
+
+        reporter = RichReporter(Console())
+    options = RunOptions(
+        results_root=results,
+        data_dir=str(data_dir) if data_dir is not None else None,
+        definition=definition,
+        parallel=parallel,
+        resume=resume,
+        seed=seed,
+        backend=backend,
+    )
+    stop = StopRequest()
+    summaries: list[ReferenceSummary] = []
+    error: str | None = None
+    exit_code = 0
+    try:
+        with handle_stop_signals(stop):
+            for ref in references_to_run(loaded, reference):
+                summary = run_reference(loaded, ref, options, reporter=reporter, stop=stop)
+                summaries.append(summary)
+                if summary.status in (RunStatus.INTERRUPTED, RunStatus.TOO_MANY_FAILURES):
+                    break
+    except KeyboardInterrupt:
+        error = "interrupted"
+        exit_code = 130
+    except HpoError as exc:
+        error = str(exc)
+        exit_code = EXIT_ERROR
+    if not exit_code:
+        exit_code = next((s.exit_code for s in summaries if s.exit_code), 0)
+    if json_output:
+        from ..progress import summary_json
+
+        typer.echo(json.dumps(summary_json(summaries, exit_code, error), indent=2))
+    if error and exit_code == EXIT_ERROR:
+        report_error(errors, error)
+    elif (quiet or json_output) and summaries and summaries[-1].status is RunStatus.TOO_MANY_FAILURES:
+        report_error(errors, summaries[-1].message)
+    raise typer.Exit(exit_code)

@@ -1,0 +1,615 @@
+"""The scheduler: run the optimization of one training reference, trial by trial.
+
+One run of :func:`run_reference`:
+
+1. opens (``--resume``) or creates the :class:`~hpo_engine.store.ResultStore` of the
+   reference and takes its lock (one ``hpo run`` per store at a time);
+2. on resume, turns trials left ``RUNNING`` by a killed run into ``INTERRUPTED`` and
+   reruns them first, with their number and values (phase 1);
+3. builds the optimizer, warm-started from every finished trial (phase 2), and keeps up
+   to ``parallel`` trials running through a :class:`~hpo_engine.backends.TrialBackend`,
+   asking the optimizer for a point each time a slot frees;
+4. stops when ``num_optimizer_steps`` trials are finished (COMPLETE or FAILED), when the
+   optimizer has no point left, when more than ``max_failed_trials`` trials failed, or
+   when asked to (Ctrl-C / SIGTERM): running trials are then cancelled and recorded
+   ``INTERRUPTED``.
+
+Every trial is written ``RUNNING`` before it is launched and gets its outcome after it
+finished, each in its own transaction, so killing the process at any moment loses no
+finished trial.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import os
+import random
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
+from .errors import HpoError, OptimizerError, StoreError
+from .manifest import Manifest, TrainingReference
+from .optimizers.base import Optimizer
+from .store import (
+    DEFAULT_RESULTS_ROOT,
+    ExperimentRecord,
+    ResultStore,
+    TrialRecord,
+    space_to_specs,
+    store_folder,
+)
+
+__all__ = [
+    "RunOptions",
+    "RunStatus",
+    "ReferenceSummary",
+    "StopRequest",
+    "Reporter",
+    "run_reference",
+    "run_manifest",
+    "references_to_run",
+    "handle_stop_signals",
+    "trial_environment",
+    "EXIT_OK",
+    "EXIT_ERROR",
+    "EXIT_TOO_MANY_FAILURES",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+#: ``hpo run`` stopped because more than ``max_failed_trials`` trials failed.
+EXIT_TOO_MANY_FAILURES = 3
+
+LOCK_FILENAME = ".lock"
+OPTIMIZER_LOG = "optimizer.log"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """The command line's choices. ``parallel=None`` uses the manifest's ``max_concurrent_trials``."""
+
+    results_root: Path = DEFAULT_RESULTS_ROOT
+    data_dir: str | None = None
+    definition: Path | None = None
+    parallel: int | None = None
+    resume: bool = False
+    seed: int | None = None
+    backend: str = "local"
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
+    #: Seconds between looks at the stop request while trials run.
+    poll_seconds: float = 0.2
+    #: Seconds to wait for cancelled trials to report before giving up on them.
+    cancel_grace_seconds: float = 20.0
+
+
+class RunStatus(str, enum.Enum):
+    COMPLETE = "complete"  # num_optimizer_steps finished trials
+    EXHAUSTED = "exhausted"  # the optimizer had no point left (a finite grid)
+    TOO_MANY_FAILURES = "too_many_failures"
+    INTERRUPTED = "interrupted"  # Ctrl-C / SIGTERM
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSummary:
+    """What one run of a reference achieved; ``trials`` is the whole store afterwards."""
+
+    experiment: ExperimentRecord
+    folder: Path
+    status: RunStatus
+    message: str
+    trials: tuple[TrialRecord, ...]
+    best: TrialRecord | None
+    launched: int
+    signal_number: int | None = None
+
+    @property
+    def finished(self) -> int:
+        return sum(1 for t in self.trials if t.finished)
+
+    def count(self, state: TrialState) -> int:
+        return sum(1 for t in self.trials if t.state is state)
+
+    @property
+    def exit_code(self) -> int:
+        if self.status is RunStatus.INTERRUPTED:
+            return 128 + (self.signal_number or signal.SIGINT)
+        if self.status is RunStatus.TOO_MANY_FAILURES:
+            return EXIT_TOO_MANY_FAILURES
+        return EXIT_OK
+
+
+class StopRequest:
+    """A thread-safe "please stop" flag, set by a signal handler or a test."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.signal_number: int | None = None
+
+    def request(self, signal_number: int = signal.SIGINT) -> None:
+        if self.signal_number is None:
+            self.signal_number = signal_number
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+
+@contextlib.contextmanager
+def handle_stop_signals(stop: StopRequest) -> Iterator[StopRequest]:
+    """Turn SIGINT and SIGTERM into ``stop.request()`` while the block runs (main thread only).
+
+    A second Ctrl-C raises :class:`KeyboardInterrupt` to leave at once (running trials are
+    still cancelled and recorded ``INTERRUPTED`` on the way out).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.request(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Reporter:
+    """Receives the run's events; the default does nothing (see :mod:`hpo_engine.progress`)."""
+
+    def reference_started(self, experiment: ExperimentRecord, folder: Path, trials: list[TrialRecord], parallel: int) -> None:
+        """The store is open; ``trials`` are those already recorded (resume)."""
+
+    def trial_started(self, number: int, values: Mapping[str, Any], rerun: bool) -> None:
+        """Trial ``number`` was recorded RUNNING and launched."""
+
+    def trial_finished(self, record: TrialRecord) -> None:
+        """A trial's outcome was stored."""
+
+    def note(self, text: str, *, warning: bool = False) -> None:
+        """A line for the user (resume details, why the run stops)."""
+
+    def reference_finished(self, summary: ReferenceSummary) -> None:
+        """The reference is done (or stopped)."""
+
+
+def references_to_run(manifest: Manifest, name: str | None = None) -> list[TrainingReference]:
+    """The references ``hpo run`` optimizes: those with ``hyper_parameters_optimization``, or ``name``."""
+    with_hpo = [r for r in manifest.references if r.optimization is not None]
+    if name is not None:
+        for reference in manifest.references:
+            if reference.name == name:
+                if reference.optimization is None:
+                    raise HpoError(f"training reference {name!r} has no hyper_parameters_optimization section")
+                return [reference]
+        choices = ", ".join(repr(r.name) for r in with_hpo) or "none"
+        raise HpoError(f"no training reference named {name!r} (references with hyper_parameters_optimization: {choices})")
+    if not with_hpo:
+        raise HpoError("no training reference has a hyper_parameters_optimization section: nothing to run")
+    return with_hpo
+
+
+def trial_environment() -> dict[str, str]:
+    """Extra environment of every trial: this interpreter's folder first on ``PATH``.
+
+    So a manifest's ``command: python3 train.py`` (or ``python``) runs with the same Python,
+    and the same installed packages, as ``hpo`` itself.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", os.defpath)
+    parts = [p for p in path.split(os.pathsep) if p and p != bin_dir]
+    return {"PATH": os.pathsep.join([bin_dir, *parts])}
+
+
+def _data_dir(manifest: Manifest, options: RunOptions) -> str | None:
+    """``--data-dir``, else ``$DATA_DIR``, else a local folder named by ``training_data_reference``."""
+    if options.data_dir:
+        return str(Path(options.data_dir).expanduser().resolve())
+    if os.environ.get("DATA_DIR"):
+        return os.environ["DATA_DIR"]
+    ref = manifest.training_data_reference
+    if isinstance(ref, Mapping):
+        connection = ref.get("connection") if isinstance(ref.get("connection"), Mapping) else {}
+        for candidate in (ref.get("path"), connection.get("path"), ref.get("location")):
+            if isinstance(candidate, str) and "://" not in candidate:
+                path = Path(candidate).expanduser()
+                path = path if path.is_absolute() else manifest.base_dir / path
+                if path.is_dir():
+                    return str(path.resolve())
+    return None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold ``<folder>/.lock`` (released by the OS even on SIGKILL)."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / LOCK_FILENAME, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise StoreError(f"another `hpo run` is using {folder}; wait for it to finish or stop it") from None
+            raise
+        yield
+    finally:
+        handle.close()
+
+
+def _experiment_record(manifest: Manifest, reference: TrainingReference, seed: int | None) -> ExperimentRecord:
+    assert reference.optimization is not None
+    method = reference.optimization.method
+    return ExperimentRecord(
+        experiment=manifest.settings.name,
+        reference=reference.name,
+        method=method.name,
+        objective=method.objective,
+        maximize=method.maximize,
+        budget=method.num_optimizer_steps,
+        search_space=tuple(space_to_specs(reference.optimization.space)),
+        manifest_path=str(manifest.source_path.resolve()) if manifest.source_path else None,
+        seed=seed,
+        compute_configuration={
+            "name": reference.compute_configuration.name,
+            "nodes": reference.compute_configuration.nodes,
+        },
+        created_at=time.time(),
+    )
+
+
+def _check_same_experiment(stored: ExperimentRecord, current: ExperimentRecord, folder: Path) -> None:
+    changed = [
+        what
+        for what, a, b in (
+            ("method", stored.method, current.method),
+            ("objective", stored.objective, current.objective),
+            ("maximize_or_minimize", stored.direction, current.direction),
+            ("hyper_parameters", list(stored.search_space), list(current.search_space)),
+        )
+        if a != b
+    ]
+    if changed:
+        raise StoreError(
+            f"cannot resume {folder}: the manifest's {', '.join(changed)} changed since those trials ran; "
+            "pass --results DIR to start a new experiment elsewhere"
+        )
+
+
+def _open_store(folder: Path, record: ExperimentRecord, resume: bool, reporter: Reporter) -> ResultStore:
+    if ResultStore.exists(folder):
+        if not resume:
+            raise StoreError(
+                f"results of experiment {record.experiment!r}, reference {record.reference!r} already exist in {folder}: "
+                "pass --resume to continue them, or --results DIR to start afresh elsewhere"
+            )
+        store = ResultStore.open(folder)
+        try:
+            stored = store.experiment
+            _check_same_experiment(stored, record, folder)
+            if stored.budget != record.budget:
+                reporter.note(f"num_optimizer_steps changed from {stored.budget} to {record.budget}")
+                store.update_budget(record.budget)
+        except BaseException:
+            store.close()
+            raise
+        return store
+    if resume:
+        reporter.note(f"nothing to resume in {folder}: starting a new experiment")
+    return ResultStore.create(folder, record)
+
+
+class _Run:
+    """State of one reference's run; see :func:`run_reference`."""
+
+    def __init__(self, manifest: Manifest, reference: TrainingReference, options: RunOptions, reporter: Reporter, stop: StopRequest) -> None:
+        assert reference.optimization is not None
+        self.manifest = manifest
+        self.reference = reference
+        self.method = reference.optimization.method
+        self.space = reference.optimization.space
+        self.options = options
+        self.reporter = reporter
+        self.stop = stop
+        self.parallel = max(1, options.parallel or self.method.max_concurrent_trials)
+        self.budget = self.method.num_optimizer_steps
+        self.running: dict[int, Mapping[str, Any]] = {}
+        self.asked: set[int] = set()  # numbers whose point this optimizer proposed
+        self.launched = 0
+        self.status: RunStatus | None = None
+        self.message = ""
+        self.definition_dir: Path | None = None
+        self.data_dir = _data_dir(manifest, options)
+        self.extra_env = trial_environment()
+
+    # -- building trials -------------------------------------------------------------
+    def spec(self, store: ResultStore, number: int, values: Mapping[str, Any]) -> TrialSpec:
+        compute = self.reference.compute_configuration
+        return TrialSpec(
+            experiment=self.manifest.settings.name,
+            reference=self.reference.name,
+            number=number,
+            values=dict(values),
+            command=self.reference.command or "",
+            definition_dir=self.definition_dir,
+            trial_dir=store.trial_dir(number).resolve(),
+            objective=self.method.objective,
+            metrics_filename=self.method.filename,
+            time_interval=self.method.time_interval,
+            timeout_seconds=self.method.trial_timeout_seconds,
+            data_dir=self.data_dir,
+            compute_name=compute.name,
+            compute_nodes=compute.nodes,
+            extra_env=self.extra_env,
+        )
+
+    def launch(self, store: ResultStore, backend: TrialBackend, number: int, values: Mapping[str, Any], rerun: bool) -> None:
+        if rerun:
+            _set_aside(store, number)
+        store.record_running(number, values)
+        self.running[number] = values
+        self.launched += 1
+        backend.launch(self.spec(store, number, values))
+        self.reporter.trial_started(number, values, rerun)
+
+    # -- outcomes --------------------------------------------------------------------
+    def settle(self, store: ResultStore, outcome: TrialOutcome, optimizer: Optimizer | None) -> TrialRecord:
+        values = self.running.pop(outcome.number, None)
+        state, reason = outcome.state, None
+        if state is TrialState.FAILED and (self.stop.requested or outcome.exit_code in (-signal.SIGINT, 130)):
+            # killed by the same Ctrl-C that stops the run: not the program's fault, rerun it on resume
+            state, reason = TrialState.INTERRUPTED, "interrupted (Ctrl-C)"
+        elif state is TrialState.INTERRUPTED:
+            reason = outcome.failure_reason or "interrupted"
+        record = store.record_outcome(outcome, state=state, failure_reason=reason)
+        if optimizer is not None and outcome.number in self.asked and record.finished and values is not None:
+            optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
+        self.reporter.trial_finished(record)
+        return record
+
+    def failed_count(self, store: ResultStore) -> int:
+        return len(store.trials([TrialState.FAILED]))
+
+    def over_failure_limit(self, store: ResultStore) -> bool:
+        failed = self.failed_count(store)
+        if failed > self.method.max_failed_trials:
+            self.status = RunStatus.TOO_MANY_FAILURES
+            self.message = (
+                f"stopped: {failed} trials failed, more than max_failed_trials={self.method.max_failed_trials}; "
+                "fix the training program (see the failure reasons and trials/<number>/ logs), "
+                "then `hpo run --resume` (raise max_failed_trials to keep the failed ones)"
+            )
+            return True
+        return False
+
+    def collect(self, store: ResultStore, backend: TrialBackend, optimizer: Optimizer | None, timeout: float) -> None:
+        for outcome in backend.wait(timeout):
+            self.settle(store, outcome, optimizer)
+
+    def cancel_running(self, store: ResultStore, backend: TrialBackend, reason: str) -> None:
+        """Cancel every running trial, record what they report, mark the silent ones INTERRUPTED."""
+        if self.running:
+            backend.cancel_all()
+            deadline = time.monotonic() + self.options.cancel_grace_seconds
+            while self.running and backend.running and time.monotonic() < deadline:
+                for outcome in backend.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                    self.settle(store, _as_interrupted(outcome, reason), None)
+        if self.running:
+            store.mark_interrupted(reason, numbers=sorted(self.running))
+            for number in sorted(self.running):
+                record = store.trial(number)
+                if record is not None:
+                    self.reporter.trial_finished(record)
+            self.running.clear()
+
+    # -- the loop --------------------------------------------------------------------
+    def can_launch(self, store: ResultStore) -> bool:
+        return (
+            self.status is None
+            and not self.stop.requested
+            and len(self.running) < self.parallel
+            and store.finished_count() + len(self.running) < self.budget
+        )
+
+    def execute(self, store: ResultStore, backend: TrialBackend, log: IO[str]) -> None:
+        # phase 1: rerun the interrupted trials, same numbers and values
+        reruns = [t for t in store.trials([TrialState.INTERRUPTED]) if not t.finished]
+        reruns = reruns[: max(0, self.budget - store.finished_count())]
+        if reruns:
+            self.reporter.note(f"rerunning {len(reruns)} interrupted trial(s): {', '.join(str(t.number) for t in reruns)}")
+        if not self.over_failure_limit(store):
+            while (reruns or self.running) and not self.stop.requested:
+                while reruns and self.can_launch(store):
+                    trial = reruns.pop(0)
+                    self.launch(store, backend, trial.number, trial.values, rerun=True)
+                self.collect(store, backend, None, self.options.poll_seconds)
+                if self.over_failure_limit(store):
+                    break
+        if self.status is not None or self.stop.requested:
+            return
+        # phase 2: the optimizer, warm-started from every finished trial
+        if store.finished_count() >= self.budget:
+            return
+        optimizer = _make_optimizer(self, store, log)
+        try:
+            next_number = store.next_number()
+            while True:
+                while self.can_launch(store):
+                    try:
+                        values = optimizer.ask()
+                    except OptimizerError as exc:
+                        self.status = RunStatus.EXHAUSTED
+                        self.message = f"the optimizer has no more points to propose: {exc}"
+                        break
+                    self.asked.add(next_number)
+                    self.launch(store, backend, next_number, values, rerun=False)
+                    next_number += 1
+                if not self.running:
+                    break
+                self.collect(store, backend, optimizer, self.options.poll_seconds)
+                if self.status is None and self.over_failure_limit(store):
+                    break
+                if self.stop.requested:
+                    break
+        finally:
+            optimizer.close()
+
+
+def _as_interrupted(outcome: TrialOutcome, reason: str) -> TrialOutcome:
+    if outcome.state is TrialState.COMPLETE:
+        return outcome
+    return TrialOutcome(
+        number=outcome.number,
+        state=TrialState.INTERRUPTED,
+        objective=None,
+        metrics=outcome.metrics,
+        exit_code=outcome.exit_code,
+        failure_reason=reason,
+        stderr_tail=outcome.stderr_tail,
+        started_at=outcome.started_at,
+        ended_at=outcome.ended_at,
+        stdout_path=outcome.stdout_path,
+        stderr_path=outcome.stderr_path,
+    )
+
+
+def _set_aside(store: ResultStore, number: int) -> None:
+    """Move an interrupted attempt's folder to ``interrupted/<number>-<attempt>`` so its files cannot be mistaken for the rerun's."""
+    folder = store.trial_dir(number)
+    if not folder.exists():
+        return
+    record = store.trial(number)
+    attempt = record.attempts if record else 1
+    target = store.folder / "interrupted" / f"{number}-attempt{attempt}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    folder.rename(target)
+
+
+def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
+    from .optimizers import make_optimizer
+
+    seed = store.experiment.seed
+    optimizer = make_optimizer(
+        run.method.name, run.space, maximize=run.method.maximize, seed=seed, budget=run.budget, log_stream=log
+    )
+    history = [
+        (dict(t.values), t.objective if t.state is TrialState.COMPLETE else None)
+        for t in store.trials()
+        if t.finished
+    ]
+    if history:
+        optimizer.warm_start(history)
+    return optimizer
+
+
+def run_reference(
+    manifest: Manifest,
+    reference: TrainingReference,
+    options: RunOptions = RunOptions(),
+    *,
+    reporter: Reporter | None = None,
+    stop: StopRequest | None = None,
+) -> ReferenceSummary:
+    """Run (or resume) the optimization of ``reference``; see the module docstring."""
+    from .trials.definition import resolve_definition
+
+    if reference.optimization is None:
+        raise HpoError(f"training reference {reference.name!r} has no hyper_parameters_optimization section")
+    reporter = reporter or Reporter()
+    stop = stop or StopRequest()
+    folder = store_folder(options.results_root, manifest.settings.name, reference.name)
+    run = _Run(manifest, reference, options, reporter, stop)
+    seed = options.seed if options.seed is not None else run.method.random_seed
+    with _locked(folder):
+        # before the store exists: a bad definition must not leave an empty experiment behind
+        run.definition_dir = resolve_definition(
+            reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache"
+        )
+        record = _experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
+        store = _open_store(folder, record, options.resume, reporter)
+        try:
+            interrupted = store.mark_interrupted("the previous `hpo run` stopped while it ran")
+            if interrupted:
+                reporter.note(f"trials {', '.join(map(str, interrupted))} were running when the previous run stopped")
+            reporter.reference_started(store.experiment, folder, store.trials(), run.parallel)
+            backend = make_backend(options.backend, max_parallel=run.parallel, **dict(options.backend_options))
+            with open(folder / OPTIMIZER_LOG, "a", encoding="utf-8") as log, backend:
+                try:
+                    run.execute(store, backend, log)
+                except BaseException:
+                    run.cancel_running(store, backend, "interrupted: hpo run stopped on an error")
+                    raise
+                if stop.requested:
+                    run.status = RunStatus.INTERRUPTED
+                    run.message = "interrupted: running trials were stopped; `hpo run --resume` reruns them"
+                    run.cancel_running(store, backend, "interrupted (Ctrl-C)")
+                elif run.status is RunStatus.TOO_MANY_FAILURES:
+                    run.cancel_running(store, backend, "cancelled: too many failed trials")
+                else:
+                    while run.running:
+                        run.collect(store, backend, None, options.poll_seconds)
+            if run.status is None:
+                run.status = RunStatus.COMPLETE
+                run.message = f"{store.finished_count()} of {run.budget} trials finished"
+            elif run.status is RunStatus.EXHAUSTED:
+                run.message += f" ({store.finished_count()} of {run.budget} trials finished)"
+            trials = store.trials()
+            from .results import best_trial, write_best_config
+
+            best = best_trial(trials, maximize=run.method.maximize)
+            if best is not None:
+                write_best_config(folder, best)
+            summary = ReferenceSummary(
+                experiment=store.experiment,
+                folder=folder,
+                status=run.status,
+                message=run.message,
+                trials=tuple(trials),
+                best=best,
+                launched=run.launched,
+                signal_number=stop.signal_number,
+            )
+        finally:
+            store.close()
+    reporter.reference_finished(summary)
+    return summary
+
+
+def run_manifest(
+    manifest: Manifest,
+    options: RunOptions = RunOptions(),
+    *,
+    reference_name: str | None = None,
+    reporter: Reporter | None = None,
+    stop: StopRequest | None = None,
+) -> list[ReferenceSummary]:
+    """Run every reference with ``hyper_parameters_optimization`` (or only ``reference_name``), in order.
+
+    Stops after a reference that did not complete (interrupted, too many failures).
+    """
+    summaries = []
+    stop = stop or StopRequest()
+    for reference in references_to_run(manifest, reference_name):
+        summary = run_reference(manifest, reference, options, reporter=reporter, stop=stop)
+        summaries.append(summary)
+        if summary.status in (RunStatus.INTERRUPTED, RunStatus.TOO_MANY_FAILURES):
+            break
+    return summaries
