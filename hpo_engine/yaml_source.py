@@ -515,7 +515,7 @@ def parse_yaml(text: str) -> SourceDocument:
         if problem.span.start.line not in tab_lines:
             problems.append(problem)
         return SourceDocument(text, None, None, tuple(problems))
-    except (YAMLError, ValueError, RecursionError, UnicodeError, StopIteration) as error:
+    except (YAMLError, ValueError, RecursionError, UnicodeError, RuntimeError) as error:
         problems.append(_reading_problem("HPO001", f"YAML syntax error: {error}", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
     problems.extend(tab_problems)
