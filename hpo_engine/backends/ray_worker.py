@@ -1,0 +1,236 @@
+"""What runs on the Ray workers: the trial task, the cancellation board, the process-group killer.
+
+Imported on the workers (by reference, through :mod:`ray`'s function export) and on the
+driver. Needs only the standard library, :mod:`hpo_engine.trials` and Ray, which it gets
+lazily: the module imports without Ray.
+
+A trial task (:func:`run_trial_task`) does on its worker what
+:func:`hpo_engine.trials.execute.run_trial` does locally, with the same pieces
+(``prepare_trial``, ``launch_trial``, ``wait_process``, ``collect_outcome``), so the
+metrics are collected by the same code; it runs in a private folder under
+:func:`~hpo_engine.backends.ray_packaging.worker_root` and returns the outcome with the
+zipped outputs, then deletes the folder.
+
+Cancellation goes through one :class:`CancelBoard` actor per run: the driver marks a trial
+cancelled there; a watcher thread of the task learns it at once (a blocking call that
+returns when the mark is set) and sets the ``cancel_event`` that ``wait_process`` polls,
+which stops the trial's process group (SIGTERM, then SIGKILL after the grace period). The
+task also registers its node and the process-group id of its command there, so the
+driver can kill that group (:func:`kill_process_group`) when the worker itself is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrialError
+from ..trials.execute import collect_outcome, failed_to_start, launch_trial, prepare_trial
+from ..trials.process import wait_process
+from .base import TrialOutcome, TrialSpec
+from .ray_packaging import pack_outputs, unpack_definition, worker_root
+
+__all__ = [
+    "WORKER_PID_ENV",
+    "NODE_IP_ENV",
+    "NODE_IPS_ENV",
+    "CancelBoard",
+    "run_trial_task",
+    "kill_process_group",
+]
+
+#: The trial's environment holds the pid of the Ray worker process running it.
+WORKER_PID_ENV = "HPO_RAY_WORKER_PID"
+#: ... the IP address of its node ...
+NODE_IP_ENV = "HPO_RAY_NODE_IP"
+#: ... and, for ``compute_configuration.nodes`` > 1, the comma-separated IPs of all its nodes (its own first).
+NODE_IPS_ENV = "HPO_NODE_IPS"
+
+#: Seconds one blocking look at the board lasts before the watcher looks again.
+_WATCH_SECONDS = 2.0
+
+
+class CancelBoard:
+    """Which trials are cancelled, and where each started one runs. Used as an async Ray actor.
+
+    Every method runs on the actor's event loop, so a ``cancel`` and a ``register`` never
+    interleave: either the trial registers first (``cancel`` returns True: it started) or
+    it learns at registration that it is cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._cancelled: set[int] = set()
+        self._events: dict[int, asyncio.Event] = {}
+        self._where: dict[int, tuple[str, int | None]] = {}
+
+    def _event(self, number: int) -> asyncio.Event:
+        return self._events.setdefault(number, asyncio.Event())
+
+    async def cancel(self, number: int) -> bool:
+        """Mark ``number`` cancelled; True when it had already registered (it is running)."""
+        self._cancelled.add(number)
+        self._event(number).set()
+        return number in self._where
+
+    async def register(self, number: int, node_id: str) -> bool:
+        """A task starts trial ``number`` on ``node_id``; returns True when it is already cancelled."""
+        self._where[number] = (node_id, None)
+        return number in self._cancelled
+
+    async def started(self, number: int, process_group: int) -> None:
+        """The trial's command runs as process group ``process_group``."""
+        node_id = self._where.get(number, ("", None))[0]
+        self._where[number] = (node_id, process_group)
+
+    async def wait_cancel(self, number: int, timeout: float) -> bool:
+        """Return True as soon as ``number`` is cancelled, False after ``timeout`` seconds otherwise."""
+        try:
+            await asyncio.wait_for(self._event(number).wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return number in self._cancelled
+
+    async def location(self, number: int) -> tuple[str, int | None] | None:
+        """``(node id, process group)`` of a started trial (group ``None`` before its command starts)."""
+        return self._where.get(number)
+
+    async def forget(self, number: int) -> None:
+        """Drop what is known of ``number`` (its outcome reached the driver)."""
+        self._cancelled.discard(number)
+        self._events.pop(number, None)
+        self._where.pop(number, None)
+
+
+def run_trial_task(
+    spec: TrialSpec,
+    definition: bytes | None,
+    board: Any,
+    kill_grace_seconds: float,
+) -> tuple[TrialOutcome, bytes]:
+    """Run ``spec`` on this worker; return its outcome (worker paths) and its zipped outputs.
+
+    ``definition`` is the packed training definition (``None``: no definition). The
+    command's ``PATH`` puts this worker's Python first, as the driver does for local
+    trials. Never raises for the trial's own failure.
+    """
+    import ray
+
+    context = ray.get_runtime_context()
+    if ray.get(board.register.remote(spec.number, context.get_node_id())):
+        return failed_to_start(spec, "cancelled", interrupted=True), b""
+    root = worker_root()
+    (root / "trials").mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.experiment)}-{spec.number}-", dir=root / "trials"))
+    try:
+        try:
+            definition_dir = None
+            if definition is not None:
+                definition_dir = unpack_definition(definition, root / "definitions")
+        except TrialError as exc:
+            return failed_to_start(spec, f"could not start: {exc}"), b""
+        local = dataclasses.replace(
+            spec,
+            trial_dir=folder / "trial",
+            definition_dir=definition_dir,
+            extra_env=_worker_env(spec, ray),
+        )
+        outcome = _run(local, board, kill_grace_seconds)
+        return outcome, pack_outputs(local.trial_dir)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def kill_process_group(process_group: int) -> bool:
+    """SIGKILL process group ``process_group`` on this node; True when a signal was sent."""
+    try:
+        os.killpg(process_group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float) -> TrialOutcome:
+    """``run_trial`` with the command's process group registered and cancellation from the board."""
+    import ray
+
+    try:
+        prepared = prepare_trial(spec)
+        launched = launch_trial(prepared)
+    except TrialError as exc:
+        return failed_to_start(spec, f"could not start: {exc}")
+    cancel_event = threading.Event()
+    finished = threading.Event()
+    try:
+        ray.get(board.started.remote(spec.number, launched.process.pid))
+        watcher = threading.Thread(
+            target=_watch,
+            args=(board, spec.number, cancel_event, finished),
+            name=f"hpo-cancel-watch-{spec.number}",
+            daemon=True,
+        )
+        watcher.start()
+        end = wait_process(
+            launched.process,
+            timeout_seconds=spec.timeout_seconds,
+            cancel_event=cancel_event,
+            kill_grace_seconds=kill_grace_seconds,
+        )
+    finally:
+        finished.set()
+    return collect_outcome(prepared, launched.started_at, end)
+
+
+def _watch(board: Any, number: int, cancel_event: threading.Event, finished: threading.Event) -> None:
+    """Set ``cancel_event`` when the board says ``number`` is cancelled, or when the board is gone."""
+    import ray
+
+    while not finished.is_set():
+        try:
+            if ray.get(board.wait_cancel.remote(number, _WATCH_SECONDS)):
+                cancel_event.set()
+                return
+        except Exception:  # noqa: BLE001 - the driver (and its board) is gone: stop the trial
+            if not finished.is_set():
+                cancel_event.set()
+            return
+
+
+def _worker_env(spec: TrialSpec, ray: Any) -> dict[str, str]:
+    """``spec.extra_env`` fitted to this worker: its Python first on ``PATH``, the Ray variables added."""
+    env = dict(spec.extra_env)
+    if "PATH" in env:
+        # The driver put its own interpreter's folder first; here it is this worker's.
+        bin_dir = str(Path(sys.executable).parent)
+        inherited = os.environ.get("PATH", os.defpath)
+        parts = [part for part in inherited.split(os.pathsep) if part and part != bin_dir]
+        env["PATH"] = os.pathsep.join([bin_dir, *parts])
+    env[WORKER_PID_ENV] = str(os.getpid())
+    node_ip = ray.util.get_node_ip_address()
+    env[NODE_IP_ENV] = node_ip
+    node_ips = _placement_group_ips(ray)
+    if node_ips:
+        env[NODE_IPS_ENV] = ",".join(node_ips)
+    return env
+
+
+def _placement_group_ips(ray: Any) -> list[str]:
+    """IPs of the nodes of this task's placement group, bundle order (its own bundle 0 first)."""
+    group = ray.util.get_current_placement_group()
+    if group is None:
+        return []
+    table = ray.util.placement_group_table(group)
+    addresses = {node["NodeID"]: node["NodeManagerAddress"] for node in ray.nodes()}
+    bundles = table.get("bundles_to_node_id", {})
+    return [addresses.get(bundles[index], "") for index in sorted(bundles)]
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:40] or "trial"
