@@ -8,7 +8,7 @@ from .base import TrialBackend, TrialOutcome, TrialSpec, TrialState
 __all__ = ["TrialBackend", "TrialOutcome", "TrialSpec", "TrialState", "BACKENDS", "make_backend"]
 
 #: Names accepted by :func:`make_backend` (and ``hpo run --backend``).
-BACKENDS: tuple[str, ...] = ("local",)
+BACKENDS: tuple[str, ...] = ("local", "ray")
 
 
 def make_backend(name: str, **options: Any) -> TrialBackend:
@@ -19,4 +19,8 @@ def make_backend(name: str, **options: Any) -> TrialBackend:
         from .local import LocalBackend
 
         return LocalBackend(**options)
+    if name == "ray":
+        from .ray_backend import RayBackend
+
+        return RayBackend(**options)
     raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")

@@ -62,6 +62,7 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON summary at the end, nothing else.")] = False,
     backend: Annotated[str, typer.Option("--backend", help=f"Where trials run: {', '.join(BACKENDS)}.")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="With --backend ray: an existing cluster, `auto` or HOST:PORT (default: a private local cluster).")] = None,
 ) -> None:
     """Run the hyper-parameter optimization of MANIFEST: num_optimizer_steps trials per training reference.
 
@@ -87,6 +88,7 @@ def run_command(
         resume=resume,
         seed=seed,
         backend=backend,
+        backend_options={"address": ray_address} if backend == "ray" else {},
     )
     stop = StopRequest()
     summaries: list[ReferenceSummary] = []
