@@ -158,7 +158,7 @@ def run_trial(
 ) -> TrialOutcome:
     """Run ``spec`` to the end and return its outcome; never raises for a trial's own failure.
 
-    Waits at most ``spec.timeout_seconds`` (seconds; ``None``: no limit) and stops early
+    Waits at most ``spec.timeout_seconds`` (seconds; ``None`` or ``<= 0``: no limit) and stops early
     when ``cancel_event`` is set; a stopped trial's process group gets SIGTERM, then
     SIGKILL after ``kill_grace_seconds``. A trial that cannot be prepared or started is
     returned FAILED with the reason.

@@ -66,8 +66,30 @@ def wait_process(
 
     On timeout or cancellation the whole process group gets SIGTERM, then SIGKILL after
     ``kill_grace_seconds``. When the process has ended, any process it left behind in
-    its group is killed, so nothing of the trial outlives it.
+    its group is killed, so nothing of the trial outlives it. ``timeout_seconds`` of
+    ``None`` or ``<= 0`` means no limit. If the wait itself is interrupted (KeyboardInterrupt,
+    a runner cancelling the task), the group is stopped before the exception propagates.
     """
+    try:
+        timed_out, cancelled = _wait_for_exit(process, timeout_seconds, cancel_event)
+    except BaseException:
+        # KeyboardInterrupt, or a task cancelled by its runner (Ray): never leave the group behind.
+        stop_process_group(process, kill_grace_seconds=kill_grace_seconds)
+        raise
+    if timed_out or cancelled:
+        stop_process_group(process, kill_grace_seconds=kill_grace_seconds)
+    else:
+        _kill_leftovers(process.pid)
+    ended_at = time.time()
+    return ProcessEnd(process.returncode, ended_at, timed_out=timed_out, cancelled=cancelled)
+
+
+def _wait_for_exit(
+    process: subprocess.Popen[bytes],
+    timeout_seconds: float | None,
+    cancel_event: threading.Event | None,
+) -> tuple[bool, bool]:
+    """Poll until the process exits; returns ``(timed_out, cancelled)``."""
     deadline = None
     if timeout_seconds is not None and timeout_seconds > 0:
         deadline = time.monotonic() + timeout_seconds
@@ -92,12 +114,7 @@ def wait_process(
             timed_out = True
             break
         pause = min(pause * 2, _LONGEST_POLL)
-    if timed_out or cancelled:
-        stop_process_group(process, kill_grace_seconds=kill_grace_seconds)
-    else:
-        _kill_leftovers(process.pid)
-    ended_at = time.time()
-    return ProcessEnd(process.returncode, ended_at, timed_out=timed_out, cancelled=cancelled)
+    return timed_out, cancelled
 
 
 def stop_process_group(
