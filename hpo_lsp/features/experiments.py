@@ -1,0 +1,523 @@
+"""Running experiments from the editor: ``hpo.runExperiment`` and friends.
+
+The run itself is ``hpo run <saved manifest> --results <root> --quiet --json`` in a
+separate process (``sys.executable -m hpo_engine.cli``), never inside the server. The
+server polls the run's SQLite result stores (:mod:`hpo_engine.store`) every
+:data:`POLL_SECONDS` and turns what it finds into LSP work-done progress and
+``hpo/trialFinished`` notifications. Nothing runs unless a client sends
+``hpo.runExperiment``.
+
+Commands (``workspace/executeCommand``; arguments are positional JSON values):
+
+- ``hpo.runExperiment`` ``[uri, reference?, {"workDoneToken"?: token}?]`` -> run summary
+  (see :func:`summary_json`) when the run has ended. The progress token can come from the
+  third argument (pygls does not hand ``ExecuteCommandParams.workDoneToken`` to commands);
+  without one the server creates its own when the client supports it.
+- ``hpo.cancelExperiment`` ``[uri?]`` -> ``{"cancelled": bool}``; the progress's cancel
+  (``window/workDoneProgress/cancel``) does the same.
+- ``hpo.experimentResults`` ``[uri]`` -> the summary of the last stored run, or ``null``.
+
+Notifications: ``hpo/trialFinished`` ``{uri, reference, number, values, state, objective,
+metrics}`` once per finished trial, ``hpo/experimentOutput`` ``{uri, line}`` for the lines
+``hpo run`` prints on stderr (errors only, it runs ``--quiet``).
+
+Results of editor runs go to ``<manifest folder>/hpo-results/editor/<manifest stem>/<UTC
+time>/`` (a new results root per run, so a run never collides with an earlier one);
+:func:`best_values_for` and :func:`metric_names_for` read the latest of them (or the
+``hpo-results`` folder ``hpo run`` uses by default) for hover and completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from hpo_engine.backends.base import TrialState
+from hpo_engine.errors import HpoError, ManifestError
+from hpo_engine.results import best_trial, final_metrics, metric_names, sort_trials
+from hpo_engine.store import DEFAULT_RESULTS_ROOT, STORE_FILENAME, ResultStore, TrialRecord, store_folder
+
+if TYPE_CHECKING:
+    from pygls.lsp.server import LanguageServer
+
+__all__ = [
+    "RUN_COMMAND",
+    "CANCEL_COMMAND",
+    "RESULTS_COMMAND",
+    "TRIAL_FINISHED",
+    "EXPERIMENT_OUTPUT",
+    "POLL_SECONDS",
+    "register",
+    "best_values_for",
+    "metric_names_for",
+    "editor_results_root",
+    "latest_results",
+    "summary_json",
+]
+
+RUN_COMMAND = "hpo.runExperiment"
+CANCEL_COMMAND = "hpo.cancelExperiment"
+RESULTS_COMMAND = "hpo.experimentResults"
+TRIAL_FINISHED = "hpo/trialFinished"
+EXPERIMENT_OUTPUT = "hpo/experimentOutput"
+#: Seconds between two looks at the result stores of a running experiment.
+POLL_SECONDS = 0.5
+#: After a cancel: seconds before SIGTERM, then before SIGKILL, of the run's process group.
+TERMINATE_AFTER = 10.0
+KILL_AFTER = 10.0
+EDITOR_RUNS = Path("hpo-results") / "editor"
+_FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.INTERRUPTED)
+
+
+# -- where results are ------------------------------------------------------------------
+def uri_to_path(uri: str) -> Path | None:
+    """The file a ``file:`` uri names (``None`` for other schemes)."""
+    from pygls.uris import to_fs_path
+
+    if not uri.startswith("file:"):
+        return None
+    path = to_fs_path(uri)
+    return Path(path) if path else None
+
+
+def editor_results_root(manifest: Path, stamp: str | None = None) -> Path:
+    """``<manifest folder>/hpo-results/editor/<stem>/<stamp>``: the results root of one editor run."""
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{int(time.time() * 1000) % 1000:03d}"
+    return manifest.parent / EDITOR_RUNS / manifest.stem / stamp
+
+
+def _store_folders_in(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.glob(f"*/*/{STORE_FILENAME}"))
+
+
+def latest_results(manifest: Path) -> tuple[Path, list[Path]] | None:
+    """The results root of the latest run of ``manifest`` and its store folders.
+
+    Editor runs first (the newest), then ``hpo run``'s default ``hpo-results`` folder
+    beside the manifest (any store whose ``manifest_path`` is this manifest).
+    """
+    runs = manifest.parent / EDITOR_RUNS / manifest.stem
+    if runs.is_dir():
+        for root in sorted((p for p in runs.iterdir() if p.is_dir()), reverse=True):
+            folders = _store_folders_in(root)
+            if folders:
+                return root, folders
+    default_root = manifest.parent / DEFAULT_RESULTS_ROOT
+    if default_root.is_dir():
+        mine = []
+        for folder in _store_folders_in(default_root):
+            with contextlib.suppress(HpoError, OSError):
+                with ResultStore.open(folder) as store:
+                    recorded = store.experiment.manifest_path
+                if recorded and Path(recorded).resolve() == manifest.resolve():
+                    mine.append(folder)
+        if mine:
+            return default_root, mine
+    return None
+
+
+@dataclass
+class _StoreRead:
+    reference: str
+    objective: str
+    maximize: bool
+    budget: int
+    trials: list[TrialRecord]
+
+
+def _read_store(folder: Path) -> _StoreRead | None:
+    """One store's experiment and trials, or ``None`` while it is not (fully) there yet."""
+    if not ResultStore.exists(folder):
+        return None
+    try:
+        with ResultStore.open(folder) as store:
+            experiment = store.experiment
+            return _StoreRead(experiment.reference, experiment.objective, experiment.maximize, experiment.budget, store.trials())
+    except HpoError:
+        return None
+
+
+_cache: dict[Path, tuple[tuple[float, ...], list[_StoreRead]]] = {}
+
+
+def _read_latest(manifest: Path) -> list[_StoreRead]:
+    """The stores of the latest run of ``manifest``, cached by the stores' modification times."""
+    found = latest_results(manifest)
+    if found is None:
+        return []
+    _root, folders = found
+    stamps = []
+    for folder in folders:
+        for name in (STORE_FILENAME, STORE_FILENAME + "-wal"):
+            with contextlib.suppress(OSError):
+                stamps.append((folder / name).stat().st_mtime)
+    key = tuple([hash(tuple(folders))] + stamps)
+    cached = _cache.get(manifest)
+    if cached and cached[0] == key:
+        return cached[1]
+    reads = [r for r in (_read_store(f) for f in folders) if r is not None]
+    _cache[manifest] = (key, reads)
+    return reads
+
+
+@dataclass(frozen=True)
+class BestValues:
+    """The best trial of one reference: its number, objective and hyper-parameter values."""
+
+    reference: str
+    trial: int
+    objective_name: str
+    objective: float
+    maximize: bool
+    values: dict[str, Any]
+
+
+def best_values_for(uri: str) -> dict[str, BestValues]:
+    """Per reference name, the best trial of the latest run of the manifest at ``uri``.
+
+    Empty when there are no results (or ``uri`` is not a file). For hover: the best
+    value of hyper-parameter ``p`` of reference ``r`` is ``best_values_for(uri)[r].values[p]``.
+    """
+    path = uri_to_path(uri)
+    if path is None:
+        return {}
+    best: dict[str, BestValues] = {}
+    for read in _read_latest(path):
+        trial = best_trial(read.trials, maximize=read.maximize)
+        if trial is not None and trial.objective is not None:
+            best[read.reference] = BestValues(read.reference, trial.number, read.objective, trial.objective, read.maximize, dict(trial.values))
+    return best
+
+
+def metric_names_for(uri: str) -> list[str]:
+    """Every metric name recorded by the trials of the latest run of the manifest at ``uri`` (for ``objective`` completion)."""
+    path = uri_to_path(uri)
+    if path is None:
+        return []
+    names: dict[str, None] = {}
+    for read in _read_latest(path):
+        for name in metric_names(read.trials):
+            names.setdefault(name, None)
+    return list(names)
+
+
+# -- JSON for the client ------------------------------------------------------------------
+def _finite(value: Any) -> Any:
+    return value if not isinstance(value, float) or math.isfinite(value) else None
+
+
+def trial_json(reference: str, trial: TrialRecord) -> dict[str, Any]:
+    """A trial as the client sees it: reference, number, values, state, objective and final metrics."""
+    return {
+        "reference": reference,
+        "number": trial.number,
+        "values": dict(trial.values),
+        "state": trial.state.value,
+        "objective": _finite(trial.objective),
+        "metrics": {k: _finite(v) for k, v in final_metrics(trial).items()},
+        "started_at": trial.started_at,
+        "ended_at": trial.ended_at,
+        "failure_reason": trial.failure_reason,
+    }
+
+
+def summary_json(uri: str, root: Path, reads: list[_StoreRead], state: str, **extra: Any) -> dict[str, Any]:
+    """The run summary: every trial (sorted by objective), the best one, where the results are."""
+    maximize = reads[0].maximize if reads else True
+    rows: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None
+    for read in reads:
+        rows.extend(trial_json(read.reference, t) for t in sort_trials(read.trials, maximize=read.maximize))
+        top = best_trial(read.trials, maximize=read.maximize)
+        if top is not None and top.objective is not None:
+            better = best is None or (top.objective > best["objective"] if read.maximize else top.objective < best["objective"])
+            if better:
+                best = trial_json(read.reference, top)
+    if len(reads) > 1:
+        rows.sort(key=lambda r: (r["objective"] is None, -(r["objective"] or 0) if maximize else (r["objective"] or 0)))
+    return {
+        "uri": uri,
+        "results_dir": str(root),
+        "state": state,
+        "objective": reads[0].objective if reads else None,
+        "maximize": maximize,
+        "trials": rows,
+        "best": best,
+        **extra,
+    }
+
+
+# -- running ----------------------------------------------------------------------------
+@dataclass
+class _Run:
+    uri: str
+    manifest: Path
+    root: Path
+    folders: list[Path]
+    total: int
+    process: asyncio.subprocess.Process | None = None
+    token: types.ProgressToken | None = None
+    cancelled: bool = False
+    reported: set[tuple[str, int]] = field(default_factory=set)
+    stderr: list[str] = field(default_factory=list)
+
+
+class Experiments:
+    """The runs one server has started, by manifest uri (one run at a time per manifest)."""
+
+    def __init__(self, server: LanguageServer) -> None:
+        self.server = server
+        self.runs: dict[str, _Run] = {}
+
+    # messages ---------------------------------------------------------------------
+    def _show(self, kind: types.MessageType, message: str) -> None:
+        self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def _notify(self, method: str, params: dict[str, Any]) -> None:
+        self.server.protocol.notify(method, params)
+
+    # the command ------------------------------------------------------------------
+    async def run(self, uri: str, reference: str | None, token: types.ProgressToken | None) -> dict[str, Any] | None:
+        from hpo_engine.validation import load_manifest
+
+        path = uri_to_path(uri)
+        if path is None or not path.is_file():
+            self._show(types.MessageType.Error, "HPO: save the manifest to a file before running it.")
+            return None
+        if uri in self.runs:
+            self._show(types.MessageType.Warning, f"HPO: {path.name} is already running; stop it first (hpo.cancelExperiment).")
+            return None
+        ran_saved = self._warn_if_unsaved(uri, path)
+        try:
+            manifest = load_manifest(path)
+            references = [r for r in manifest.references if r.optimization is not None and (reference is None or r.name == reference)]
+            if reference is not None and not references:
+                raise HpoError(f"no training reference named {reference!r} with hyper_parameters_optimization")
+        except ManifestError as exc:
+            count = len(exc.problems) if exc.problems else 1
+            self._show(types.MessageType.Error, f"HPO: {path.name} has {count} error(s); fix them before running (see Problems).")
+            return {"uri": uri, "results_dir": "", "state": "invalid", "trials": [], "best": None, "message": str(exc)}
+        except HpoError as exc:
+            self._show(types.MessageType.Error, f"HPO: {exc}")
+            return {"uri": uri, "results_dir": "", "state": "invalid", "trials": [], "best": None, "message": str(exc)}
+
+        root = editor_results_root(path)
+        run = _Run(
+            uri=uri,
+            manifest=path,
+            root=root,
+            folders=[store_folder(root, manifest.settings.name, r.name) for r in references],
+            total=sum(r.optimization.method.num_optimizer_steps for r in references if r.optimization),
+        )
+        self.runs[uri] = run
+        try:
+            run.token = await self._begin_progress(token, f"HPO: {path.name}", run)
+            return await self._execute(run, reference, ran_saved)
+        finally:
+            self.runs.pop(uri, None)
+
+    def _warn_if_unsaved(self, uri: str, path: Path) -> bool:
+        try:
+            open_text = self.server.workspace.get_text_document(uri).source
+            saved = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if open_text.replace("\r\n", "\n") == saved.replace("\r\n", "\n"):
+            return False
+        self._show(types.MessageType.Warning, f"HPO: {path.name} has unsaved changes; running the saved file.")
+        return True
+
+    async def _begin_progress(self, token: types.ProgressToken | None, title: str, run: _Run) -> types.ProgressToken | None:
+        progress = self.server.work_done_progress
+        if token is None:
+            capabilities = self.server.client_capabilities
+            if not (capabilities.window and capabilities.window.work_done_progress):
+                return None
+            token = f"hpo-run-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                await progress.create_async(token)
+            except Exception:  # the client refused: run without progress
+                return None
+        progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True, message=f"0/{run.total} trials", percentage=0))
+        future = progress.tokens.get(token)
+        if future is not None:  # window/workDoneProgress/cancel cancels this future
+            future.add_done_callback(lambda f: f.cancelled() and self.cancel(run.uri))
+        return token
+
+    async def _execute(self, run: _Run, reference: str | None, ran_saved: bool) -> dict[str, Any]:
+        command = [sys.executable, "-m", "hpo_engine.cli", "run", str(run.manifest), "--results", str(run.root), "--quiet", "--json"]
+        if reference is not None:
+            command += ["--reference", reference]
+        run.process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=str(run.manifest.parent),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its own process group: a cancel reaches the trials too
+        )
+        _live_processes.add(run.process)
+        stdout_task = asyncio.ensure_future(run.process.stdout.read())  # type: ignore[union-attr]
+        stderr_task = asyncio.ensure_future(self._forward_stderr(run))
+        try:
+            while run.process.returncode is None:
+                self._poll(run)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(run.process.wait()), POLL_SECONDS)
+            await stderr_task
+            stdout = await stdout_task
+        finally:
+            _live_processes.discard(run.process)
+        reads = self._poll(run)
+        exit_code = run.process.returncode
+        state = "cancelled" if run.cancelled else ("complete" if exit_code == 0 else "failed")
+        message = self._message(stdout, run, exit_code)
+        summary = summary_json(run.uri, run.root, reads, state, exit_code=exit_code, message=message, ran_saved_file=ran_saved, manifest=str(run.manifest))
+        if run.token is not None:
+            done = sum(1 for r in reads for t in r.trials if t.state in _FINISHED)
+            self.server.work_done_progress.end(run.token, types.WorkDoneProgressEnd(message=f"{state}: {done} trials"))
+        if state == "failed":
+            self._show(types.MessageType.Error, f"HPO: the run of {run.manifest.name} failed (exit code {exit_code}): {message}")
+        return summary
+
+    @staticmethod
+    def _message(stdout: bytes, run: _Run, exit_code: int | None) -> str:
+        try:
+            data = json.loads(stdout.decode("utf-8", "replace") or "{}")
+        except json.JSONDecodeError:
+            data = {}
+        parts = [str(r.get("message")) for r in data.get("references", []) if r.get("message")]
+        if data.get("error"):
+            parts.append(str(data["error"]))
+        if not parts and run.stderr:
+            parts.append(run.stderr[-1])
+        if not parts:
+            parts.append(f"exit code {exit_code}")
+        return "; ".join(parts)
+
+    async def _forward_stderr(self, run: _Run) -> None:
+        assert run.process is not None and run.process.stderr is not None
+        async for raw in run.process.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                run.stderr.append(line)
+                self._notify(EXPERIMENT_OUTPUT, {"uri": run.uri, "line": line})
+
+    def _poll(self, run: _Run) -> list[_StoreRead]:
+        """Reads the stores; notifies new finished trials; reports progress. Returns what it read."""
+        reads = [r for r in (_read_store(f) for f in run.folders) if r is not None]
+        done = 0
+        best: tuple[float, str] | None = None
+        for read in reads:
+            for trial in read.trials:
+                if trial.state not in _FINISHED:
+                    continue
+                if trial.state in (TrialState.COMPLETE, TrialState.FAILED):
+                    done += 1
+                key = (read.reference, trial.number)
+                if key not in run.reported:
+                    run.reported.add(key)
+                    self._notify(TRIAL_FINISHED, {"uri": run.uri, **trial_json(read.reference, trial)})
+            top = best_trial(read.trials, maximize=read.maximize)
+            if top is not None and top.objective is not None:
+                if best is None or (top.objective > best[0] if read.maximize else top.objective < best[0]):
+                    best = (top.objective, read.objective)
+        if run.token is not None:
+            text = f"{done}/{run.total} trials"
+            if best is not None:
+                text += f", best {best[1]} = {best[0]:.6g}"
+            if run.cancelled:
+                text += " (stopping)"
+            percentage = int(100 * done / run.total) if run.total else None
+            self.server.work_done_progress.report(run.token, types.WorkDoneProgressReport(message=text, percentage=percentage))
+        return reads
+
+    def cancel(self, uri: str | None) -> bool:
+        """Asks the run of ``uri`` (or every run) to stop: SIGINT, then SIGTERM, then SIGKILL."""
+        runs = [self.runs[uri]] if uri in self.runs else (list(self.runs.values()) if uri is None else [])
+        for run in runs:
+            if run.cancelled or run.process is None or run.process.returncode is not None:
+                run.cancelled = True
+                continue
+            run.cancelled = True
+            _signal_group(run.process, signal.SIGINT)
+            asyncio.ensure_future(self._escalate(run.process))
+        return bool(runs)
+
+    @staticmethod
+    async def _escalate(process: asyncio.subprocess.Process) -> None:
+        for sig, delay in ((signal.SIGTERM, TERMINATE_AFTER), (signal.SIGKILL, KILL_AFTER)):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(process.wait()), delay)
+                return
+            _signal_group(process, sig)
+
+    def stored_results(self, uri: str) -> dict[str, Any] | None:
+        path = uri_to_path(uri)
+        found = latest_results(path) if path is not None else None
+        if found is None:
+            return None
+        root, folders = found
+        reads = [r for r in (_read_store(f) for f in folders) if r is not None]
+        return summary_json(uri, root, reads, "stored", manifest=str(path))
+
+
+def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+_live_processes: set[asyncio.subprocess.Process] = set()
+
+
+@atexit.register
+def _stop_live_processes() -> None:  # the server exits: no run outlives it
+    for process in list(_live_processes):
+        if process.returncode is None:
+            _signal_group(process, signal.SIGTERM)
+
+
+# -- wiring -----------------------------------------------------------------------------
+def _token_from(options: Any) -> types.ProgressToken | None:
+    if isinstance(options, dict):
+        token = options.get("workDoneToken")
+        if isinstance(token, (str, int)) and not isinstance(token, bool):
+            return token
+    return None
+
+
+def register(server: LanguageServer) -> Experiments:
+    """Adds ``hpo.runExperiment``, ``hpo.cancelExperiment`` and ``hpo.experimentResults`` to ``server``."""
+    experiments = Experiments(server)
+
+    @server.command(RUN_COMMAND)
+    async def run_experiment(ls: Any, *args: Any) -> dict[str, Any] | None:
+        uri = args[0] if args and isinstance(args[0], str) else None
+        if uri is None:
+            raise ValueError(f"{RUN_COMMAND} needs the manifest's uri as its first argument")
+        reference = args[1] if len(args) > 1 and isinstance(args[1], str) and args[1] else None
+        return await experiments.run(uri, reference, _token_from(args[2] if len(args) > 2 else None))
+
+    @server.command(CANCEL_COMMAND)
+    def cancel_experiment(ls: Any, *args: Any) -> dict[str, bool]:
+        uri = args[0] if args and isinstance(args[0], str) else None
+        return {"cancelled": experiments.cancel(uri)}
+
+    @server.command(RESULTS_COMMAND)
+    def experiment_results(ls: Any, *args: Any) -> dict[str, Any] | None:
+        uri = args[0] if args and isinstance(args[0], str) else None
+        return experiments.stored_results(uri) if uri else None
+
+    return experiments
