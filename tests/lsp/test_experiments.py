@@ -1,0 +1,218 @@
+"""``hpo.runExperiment`` end to end: a real server process runs a real ``hpo run``.
+
+The experiment is tiny (3 trials of a program that prints its metrics), so the test
+takes a few seconds; cancelling uses a program that would sleep for a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from hpo_lsp.features.experiments import best_values_for, metric_names_for
+
+pytestmark = pytest.mark.slow
+
+TRAIN = textwrap.dedent(
+    """
+    import json, os, time
+    config = json.load(open("config.json"))
+    time.sleep(float(os.environ.get("TRAIN_SLEEP", "{sleep}")))
+    accuracy = 1.0 - abs(config["learning_rate"] - 0.01) * 10 - abs(config["units"] - 32) / 1000
+    print(f"accuracy={{accuracy:.6f}} loss={{1 - accuracy:.6f}}")
+    """
+)
+
+MANIFEST = textwrap.dedent(
+    """
+    settings:
+      name: tiny
+    training_references:
+    - name: quick
+      training_definition_url: ./program
+      command: {python} train.py
+      compute_configuration:
+        name: k80
+      hyper_parameters_optimization:
+        method:
+          name: random
+          parameters:
+          - name: objective
+            string_value: accuracy
+          - name: maximize_or_minimize
+            string_value: maximize
+          - name: num_optimizer_steps
+            int_value: {steps}
+          - name: random_seed
+            int_value: 3
+        hyper_parameters:
+        - name: learning_rate
+          double_values: [0.001, 0.01, 0.1]
+        - name: units
+          int_values: [16, 32, 64]
+    """
+)
+
+
+def write_experiment(folder: Path, *, steps: int = 3, sleep: float = 0.0) -> Path:
+    (folder / "program").mkdir(parents=True, exist_ok=True)
+    (folder / "program" / "train.py").write_text(TRAIN.format(sleep=sleep), encoding="utf-8")
+    manifest = folder / "tiny.hpo.yaml"
+    manifest.write_text(MANIFEST.format(python=sys.executable, steps=steps), encoding="utf-8")
+    return manifest
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "hpo_lsp"]),
+)
+async def client(lsp_client: LanguageClient, tmp_path: Path):
+    lsp_client.trials = []  # type: ignore[attr-defined]
+    lsp_client.output = []  # type: ignore[attr-defined]
+
+    @lsp_client.feature("hpo/trialFinished")
+    def on_trial(params) -> None:
+        lsp_client.trials.append(params)  # type: ignore[attr-defined]
+
+    @lsp_client.feature("hpo/experimentOutput")
+    def on_output(params) -> None:
+        lsp_client.output.append(params)  # type: ignore[attr-defined]
+
+    params = types.InitializeParams(
+        capabilities=pytest_lsp.client_capabilities("visual-studio-code"),
+        root_uri=tmp_path.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=tmp_path.as_uri(), name="work")],
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_document(client: LanguageClient, path: Path, text: str | None = None) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=path.read_text() if text is None else text)
+        )
+    )
+    return uri
+
+
+def run_command(client: LanguageClient, uri: str, token: str | None, *extra):
+    arguments = [uri, None, {"workDoneToken": token} if token else {}]
+    return client.workspace_execute_command_async(types.ExecuteCommandParams(command="hpo.runExperiment", arguments=arguments))
+
+
+def _get(obj, name):
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
+
+
+def _keys(obj) -> set[str]:
+    """Field names of a JSON object as pygls hands it over (a dict or a named tuple)."""
+    return set(obj) if isinstance(obj, dict) else set(obj._fields)
+
+
+async def wait_until(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_run_reports_progress_trials_and_results(client: LanguageClient, tmp_path: Path):
+    manifest = write_experiment(tmp_path)
+    uri = open_document(client, manifest)
+    token = "run-1"
+    client.progress_reports.setdefault(token, [])
+
+    summary = await run_command(client, uri, token)
+
+    assert _get(summary, "state") == "complete", summary
+    trials = _get(summary, "trials")
+    assert len(trials) == 3 and all(_get(t, "state") == "complete" for t in trials)
+    objectives = [_get(t, "objective") for t in trials]
+    assert objectives == sorted(objectives, reverse=True)  # best first
+    assert _get(_get(summary, "best"), "objective") == objectives[0]
+    assert Path(_get(summary, "results_dir")).is_relative_to(tmp_path / "hpo-results" / "editor" / "tiny.hpo")
+
+    await wait_until(lambda: len(client.trials) == 3)  # type: ignore[attr-defined]
+    numbers = sorted(_get(t, "number") for t in client.trials)  # type: ignore[attr-defined]
+    assert numbers == [0, 1, 2]
+    first = client.trials[0]  # type: ignore[attr-defined]
+    assert _get(first, "uri") == uri and _get(first, "reference") == "quick"
+    assert _keys(_get(first, "values")) == {"learning_rate", "units"}
+
+    kinds = [p.kind for p in client.progress_reports[token]]
+    assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
+    assert client.progress_reports[token][0].cancellable is True
+    reports = [p.message for p in client.progress_reports[token] if p.kind == "report"]
+    assert reports[-1].startswith("3/3 trials, best accuracy = ")
+
+    stored = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="hpo.experimentResults", arguments=[uri]))
+    assert [_get(t, "number") for t in _get(stored, "trials")] == [_get(t, "number") for t in trials]
+
+    best = best_values_for(uri)["quick"]
+    assert best.objective == objectives[0] and set(best.values) == {"learning_rate", "units"}
+    assert metric_names_for(uri) == ["accuracy", "loss"]
+
+
+async def test_server_creates_progress_when_the_client_gives_no_token(client: LanguageClient, tmp_path: Path):
+    manifest = write_experiment(tmp_path, steps=1)
+    uri = open_document(client, manifest)
+    summary = await run_command(client, uri, None)
+    assert _get(summary, "state") == "complete"
+    assert any(p and p[0].kind == "begin" and p[-1].kind == "end" for p in client.progress_reports.values())
+
+
+async def _start_slow_run(client: LanguageClient, tmp_path: Path, token: str):
+    manifest = write_experiment(tmp_path, steps=5, sleep=60)
+    uri = open_document(client, manifest)
+    client.progress_reports.setdefault(token, [])
+    task = asyncio.ensure_future(run_command(client, uri, token))
+    await wait_until(lambda: any(p.kind == "report" for p in client.progress_reports[token]))
+    return uri, task
+
+
+async def test_cancel_command_stops_the_run(client: LanguageClient, tmp_path: Path):
+    uri, task = await _start_slow_run(client, tmp_path, "slow-1")
+    started = time.monotonic()
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="hpo.cancelExperiment", arguments=[uri]))
+    assert _get(result, "cancelled") is True
+    summary = await asyncio.wait_for(task, 30)
+    assert time.monotonic() - started < 20
+    assert _get(summary, "state") == "cancelled"
+    assert all(_get(t, "state") != "complete" for t in _get(summary, "trials"))
+
+
+async def test_progress_cancel_stops_the_run(client: LanguageClient, tmp_path: Path):
+    _uri, task = await _start_slow_run(client, tmp_path, "slow-2")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="slow-2"))
+    summary = await asyncio.wait_for(task, 30)
+    assert _get(summary, "state") == "cancelled"
+
+
+async def test_unsaved_changes_run_the_saved_file_and_say_so(client: LanguageClient, tmp_path: Path):
+    manifest = write_experiment(tmp_path, steps=1)
+    uri = open_document(client, manifest, text=manifest.read_text() + "# an edit not saved yet\n")
+    summary = await run_command(client, uri, None)
+    assert _get(summary, "state") == "complete"
+    assert _get(summary, "ran_saved_file") is True
+    assert any("unsaved changes" in m.message and "saved file" in m.message for m in client.messages)
+
+
+async def test_a_manifest_with_errors_is_not_run(client: LanguageClient, tmp_path: Path):
+    manifest = write_experiment(tmp_path)
+    manifest.write_text(manifest.read_text().replace("double_values", "double_valuez"), encoding="utf-8")
+    uri = open_document(client, manifest)
+    summary = await run_command(client, uri, None)
+    assert _get(summary, "state") == "invalid"
+    assert not (tmp_path / "hpo-results").exists()
+    assert any(m.type == types.MessageType.Error for m in client.messages)
