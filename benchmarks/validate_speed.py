@@ -1,0 +1,209 @@
+"""How long parse + validate takes on a large manifest, in-process and as ``hpo validate``.
+
+Generates a valid manifest of 50 training references x 40 hyper-parameters (about
+11,000 lines, every hyper-parameter kind, all three methods), then measures:
+
+* in-process: :func:`hpo_engine.yaml_source.parse_yaml` alone, :func:`validate_document`
+  on the parsed document alone, and :func:`validate_text` (both) -- median of N runs
+  after one warm-up run (the schema validator is compiled once per process, as in the
+  language server);
+* whole process: ``hpo validate FILE`` (interpreter start, imports, read, parse,
+  validate, print) -- median of several runs.
+
+Targets (issue 2): in-process parse + validate < 100 ms; whole process < 1 s.
+
+Usage::
+
+    .venv/bin/python benchmarks/validate_speed.py [--runs 15] [--process-runs 7] [--profile]
+
+``--profile`` prints the top cProfile entries of one ``validate_text`` run.
+Results are written up in ``docs/benchmarks/validate.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["large_manifest", "main"]
+
+
+def _hyper_parameter(ref: int, index: int) -> list[str]:
+    """Five lines per hyper-parameter, cycling through every kind (and power, step, continuous)."""
+    name = f"hp_{ref}_{index}"
+    kind = index % 8
+    if kind == 0:
+        return [f"    - name: {name}", "      double_range:", "        min_value: 0.001", "        max_value: 0.1", "        step: 0.001"]
+    if kind == 1:
+        return [f"    - name: {name}", "      int_range:", "        min_value: 5", "        max_value: 10", "        power: 2"]
+    if kind == 2:
+        return [f"    - name: {name}", "      int_range:", "        min_value: 1", "        max_value: 64", "        step: 1"]
+    if kind == 3:
+        return [f"    - name: {name}", "      string_values:", "      - relu", "      - tanh", "      - sigmoid"]
+    if kind == 4:
+        return [f"    - name: {name}", "      double_values: [0.1, 0.2, 0.5]", "    # a comment line", "    # keeps every block", "    # five lines long"]
+    if kind == 5:
+        return [f"    - name: {name}", "      int_values:", "      - 16", "      - 32", "      - 64"]
+    if kind == 6:
+        return [f"    - name: {name}", "      double_range:", "        min_value: -4", "        max_value: -1", "        power: 10"]
+    return [f"    - name: {name}", "      double_range:", "        min_value: 0.0", "        max_value: 0.9", "        step: 0.1"]
+
+
+_METHODS = ("random", "rbfopt", "random", "rbfopt", "random")
+
+
+def large_manifest(references: int = 50, hyper_parameters: int = 40) -> str:
+    """A valid manifest of ``references`` x ``hyper_parameters`` (11,027 lines by default)."""
+    out = [
+        "settings:",
+        "  name: large-benchmark",
+        "  description: 50 training references x 40 hyper-parameters",
+        "  author:",
+        "    name: Bench Mark",
+        "    email: bench@example.com",
+        "training_references:",
+    ]
+    for ref in range(references):
+        out += [
+            f"- name: model{ref}",
+            "  training_definition_url: ./training",
+            "  command: python3 train.py --data ${DATA_DIR}/train.csv",
+            "    --results ${RESULT_DIR} --log ${LOG_DIR}/run-${SUBID}.log",
+            "  compute_configuration:",
+            "    name: k80",
+            "  hyper_parameters_optimization:",
+            "    method:",
+            f"      name: {_METHODS[ref % len(_METHODS)]}",
+            "      parameters:",
+            "      - name: objective",
+            "        string_value: accuracy",
+            "      - name: maximize_or_minimize",
+            "        string_value: maximize",
+            "      - name: num_optimizer_steps",
+            "        int_value: 60",
+            "      - name: max_concurrent_trials",
+            "        int_value: 2",
+            "      - name: random_seed",
+            "        int_value: 42",
+            "    hyper_parameters:",
+        ]
+        for index in range(hyper_parameters):
+            out += _hyper_parameter(ref, index)
+    out += [
+        "training_results_reference:",
+        "  name: results",
+        "  connection:",
+        "    endpoint_url: https://s3.example.com",
+        "    access_key_id: ${AWS_ACCESS_KEY_ID}",
+        "    secret_access_key: ${AWS_SECRET_ACCESS_KEY}",
+        "  target:",
+        "    bucket: results",
+        "  type: s3",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000.0
+
+
+def _time(function, runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def in_process(text: str, runs: int) -> dict[str, float]:
+    """Medians (ms) of parse alone, validate alone (on a parsed document) and both."""
+    from hpo_engine.validation import validate_document, validate_text
+    from hpo_engine.yaml_source import parse_yaml
+
+    result = validate_text(text, environ={})  # warm-up: compiles the schema validator
+    assert not result.problems, [p.message for p in result.problems[:5]]
+    document = parse_yaml(text)
+    return {
+        "parse": _median_ms(_time(lambda: parse_yaml(text), runs)),
+        "validate": _median_ms(_time(lambda: validate_document(document, environ={}), runs)),
+        "parse_and_validate": _median_ms(_time(lambda: validate_text(text, environ={}), runs)),
+    }
+
+
+def whole_process(path: Path, runs: int) -> dict[str, float]:
+    """Median (ms) of ``hpo validate PATH`` as a fresh process, and of ``hpo --help`` (start-up only)."""
+    hpo = str(Path(sys.executable).with_name("hpo"))
+
+    def run(args: list[str]) -> None:
+        completed = subprocess.run([hpo, *args], capture_output=True, text=True)
+        if completed.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed ({completed.returncode}): {completed.stdout}{completed.stderr}")
+
+    run(["validate", str(path)])  # warm the file-system cache and .pyc files
+    return {
+        "hpo_validate": _median_ms(_time(lambda: run(["validate", str(path)]), runs)),
+        "hpo_help": _median_ms(_time(lambda: run(["--help"]), runs)),
+    }
+
+
+def profile(text: str, top: int = 25) -> str:
+    """cProfile of one ``validate_text`` run (after a warm-up), sorted by cumulative then total time."""
+    from hpo_engine.validation import validate_text
+
+    validate_text(text, environ={})
+    profiler = cProfile.Profile()
+    profiler.enable()
+    validate_text(text, environ={})
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="in-process runs per measurement (median)")
+    parser.add_argument("--process-runs", type=int, default=7, help="whole-process runs (median)")
+    parser.add_argument("--references", type=int, default=50)
+    parser.add_argument("--hyper-parameters", type=int, default=40)
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of one validate_text run")
+    parser.add_argument("--keep", type=Path, help="also write the generated manifest to this file")
+    args = parser.parse_args(argv)
+
+    text = large_manifest(args.references, args.hyper_parameters)
+    lines = text.count("\n")
+    if args.keep:
+        args.keep.write_text(text, encoding="utf-8")
+    print(f"manifest: {args.references} references x {args.hyper_parameters} hyper-parameters, {lines:,} lines, {len(text.encode()):,} bytes")
+    print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
+    timings = in_process(text, args.runs)
+    print(f"in-process (median of {args.runs}): parse {timings['parse']:.1f} ms, validate {timings['validate']:.1f} ms, "
+          f"parse + validate {timings['parse_and_validate']:.1f} ms (target < 100 ms)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "large.yaml"
+        path.write_text(text, encoding="utf-8")
+        process = whole_process(path, args.process_runs)
+    print(f"whole process (median of {args.process_runs}): hpo validate {process['hpo_validate']:.0f} ms "
+          f"(target < 1000 ms); hpo --help {process['hpo_help']:.0f} ms (start-up and imports only)")
+    if args.profile:
+        print(profile(text))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
