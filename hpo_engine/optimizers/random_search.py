@@ -108,14 +108,16 @@ class RandomSearch(Optimizer):
         return self.space.point_at(self._grid.draw())
 
     def tell(self, point: Mapping[str, Any], objective: float | None) -> None:
-        if self._grid is not None:
+        """Nothing to learn: points returned by ``ask`` are already marked as used."""
+
+    def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
+        """Mark the grid points of earlier trials as used (no effect on a continuous space)."""
+        if self._grid is None:
+            return
+        for point, _objective in history:
             index = _grid_index(self.space, point)
             if index is not None:
                 self._grid.mark(index)
-
-    def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
-        for point, objective in history:
-            self.tell(point, objective)
 
 
 def _grid_index(space: SearchSpace, point: Mapping[str, Any]) -> int | None:

@@ -81,7 +81,7 @@ import numpy as np
 from ..errors import OptimizerError
 from ..search_space import SearchSpace
 from .base import Optimizer
-from .random_search import GridSampler
+from .random_search import GridSampler, exhausted_message
 
 __all__ = ["RbfoptSearch", "rbfopt_settings", "FIRST_FAILURE_PENALTY"]
 
@@ -323,6 +323,8 @@ class RbfoptSearch(Optimizer):
     def ask(self) -> dict[str, Any]:
         if self._closed:
             raise OptimizerError("this rbfopt optimizer is closed.")
+        if self._grid is not None and self._grid.remaining == 0:
+            raise OptimizerError(exhausted_message(self._grid.size))
         if self.fallback_reason is None and (self._pending is None or self._pending in self._results):
             point = self._model_ask()
             if point is not None:
@@ -334,8 +336,10 @@ class RbfoptSearch(Optimizer):
         if key is None:
             raise OptimizerError(f"{dict(point)!r} is not a point of this search space.")
         self._results[key] = objective
-        self._outstanding.discard(key)
-        self._mark_grid(point)
+        if key in self._outstanding:
+            self._outstanding.discard(key)  # proposed here: already marked on the grid
+        else:
+            self._mark_grid(point)
         if key != self._pending and self._free:
             if key not in self._vectors:
                 self._vectors[key] = self._vector(point)
@@ -389,7 +393,8 @@ class RbfoptSearch(Optimizer):
             if key in self._outstanding:
                 return None  # running in another slot: its result will answer the library
             self._outstanding.add(key)
-            self._mark_grid(point)
+            if self._grid is not None:
+                self._grid.mark(self._grid_index(payload))
             self._model_points += 1
             return point
         raise OptimizerError("rbfopt keeps proposing points already evaluated.")  # pragma: no cover
@@ -436,8 +441,10 @@ class RbfoptSearch(Optimizer):
         if known:
             positions = np.array([v for v, _ in known])
             values = np.array(self._values([o for _, o in known]))
-            expanded = len(self._lower) + sum(int(u - lo) + 1 for u, lo, t in zip(self._upper, self._lower, self._types) if t == "C")
-            enough = len(known) >= (expanded + 1 + 1) // 2 + 1
+            # Enough points for a fully determined model (categoricals count one coordinate per
+            # value in the library): start from them alone; else the library adds its initial design.
+            expanded = sum(int(u - lo) + 1 if t == "C" and u - lo > 1 else 1 for u, lo, t in zip(self._upper, self._lower, self._types))
+            enough = len(known) >= expanded + 1
             algorithm = rbfopt.RbfoptAlgorithm(settings, black_box, positions, values, do_init_strategy=not enough)
         else:
             algorithm = rbfopt.RbfoptAlgorithm(settings, black_box)
@@ -511,6 +518,16 @@ class RbfoptSearch(Optimizer):
         dims = self.space.dimensions
         decoded = {dims[i].name: dims[i].decode(float(x)) for i, x in zip(self._free, vector)}
         return {d.name: decoded[d.name] if d.name in decoded else self._fixed[d.name] for d in dims}
+
+    def _grid_index(self, vector: Sequence[float]) -> int:
+        """0-based grid index of the point at library coordinates ``vector`` (finite space: ordinal indices)."""
+        coordinates = dict(zip(self._free, vector))
+        index = 0
+        for i, dimension in enumerate(self.space.dimensions):
+            count = dimension.count
+            digit = min(max(int(round(float(coordinates.get(i, 0.0)))), 0), count - 1)  # type: ignore[operator]
+            index = index * count + digit  # type: ignore[operator]
+        return index
 
     def _key(self, point: Mapping[str, Any]) -> tuple | None:
         try:

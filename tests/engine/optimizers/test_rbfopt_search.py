@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -218,3 +220,27 @@ def test_close_leaves_no_live_thread() -> None:
     assert not rbfopt_threads()
     with pytest.raises(OptimizerError, match="closed"):
         optimizer.ask()
+
+
+def test_a_warm_started_finite_space_stops_when_every_point_is_done() -> None:
+    space = SearchSpace([IntValues("a", [1, 2, 3, 4]), StringValues("b", ["x", "y", "z"])])
+    history = [(p, float(i)) for i, p in enumerate(space.points()) if i != 5]
+    optimizer = RbfoptSearch(space, maximize=False, seed=0, budget=20)
+    optimizer.warm_start(history)
+    assert optimizer.ask() == space.point_at(5)
+    with pytest.raises(OptimizerError, match="the grid of 12 points is exhausted"):
+        optimizer.ask()
+    optimizer.close()
+
+
+def test_the_process_exits_even_when_close_is_never_called() -> None:
+    code = (
+        "from hpo_engine.optimizers import RbfoptSearch\n"
+        "from hpo_engine.search_space import DoubleRange, SearchSpace\n"
+        "o = RbfoptSearch(SearchSpace([DoubleRange('x', 0, 1), DoubleRange('y', 0, 1)]), maximize=False, seed=0, budget=9)\n"
+        "p = o.ask(); o.tell(p, 1.0); o.ask()\n"
+        "print('asked')\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "asked\n"
