@@ -172,3 +172,26 @@ def _python() -> str:
     import sys
 
     return shlex.quote(sys.executable)
+
+
+def test_an_interrupted_wait_stops_the_group_before_propagating(make_spec) -> None:
+    import signal
+
+    import pytest
+
+    spec = make_spec(SPAWN_AND_SLEEP)
+    main = threading.get_ident()
+
+    def interrupt_when_started() -> None:
+        while not (spec.trial_dir / "pids.txt").exists():
+            threading.Event().wait(0.01)
+        signal.pthread_kill(main, signal.SIGINT)  # what Ctrl-C does to a blocked wait
+
+    watcher = threading.Thread(target=interrupt_when_started, daemon=True)
+    watcher.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_trial(spec, kill_grace_seconds=1.0)
+    watcher.join()
+    pid, group, child = _pids(spec)
+    assert not group_alive(group)
+    assert not _alive(pid) and not _alive(child)
