@@ -467,10 +467,31 @@ class StringValues(_Values):
         return Encoding("C", 0.0, float(self.count - 1))
 
 
+def _without_repeats(values: Any) -> Any:
+    """A manifest's value list with repeated values dropped (the first kept), else ``values`` unchanged.
+
+    A repeated value is only a warning in a manifest (HPO207: each value is tried
+    once), so the manifest's dimension keeps one copy; the constructors themselves
+    still refuse repeats. Values of different kinds (``1`` and ``true``) are not
+    repeats of each other.
+    """
+    if not isinstance(values, list):
+        return values
+    kept: list[Any] = []
+    seen: list[tuple[Any, Any]] = []
+    for value in values:
+        key = (float if _is_number(value) else type(value), value)
+        if key not in seen:
+            seen.append(key)
+            kept.append(value)
+    return kept
+
+
 def dimension_from_spec(name: str, kind: str, spec: Any) -> Dimension:
     """Build a dimension from its manifest form, e.g. ``("lr", "double_range", {"min_value": ...})``.
 
-    Raises :class:`SearchSpaceError` for an unknown kind or bad values.
+    Raises :class:`SearchSpaceError` for an unknown kind or bad values. A value
+    listed twice is kept once (the validator warns about it, HPO207).
     """
     if kind in ("double_range", "int_range"):
         if not isinstance(spec, Mapping):
@@ -481,11 +502,11 @@ def dimension_from_spec(name: str, kind: str, spec: Any) -> Dimension:
         cls = DoubleRange if kind == "double_range" else IntRange
         return cls(name, spec["min_value"], spec["max_value"], spec.get("step"), spec.get("power"))
     if kind == "double_values":
-        return DoubleValues(name, spec)
+        return DoubleValues(name, _without_repeats(spec))
     if kind == "int_values":
-        return IntValues(name, spec)
+        return IntValues(name, _without_repeats(spec))
     if kind == "string_values":
-        return StringValues(name, spec)
+        return StringValues(name, _without_repeats(spec))
     raise SearchSpaceError(f"unknown hyper-parameter kind {kind!r} for {name!r}; expected one of {', '.join(KINDS)}.")
 
 
