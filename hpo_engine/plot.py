@@ -32,6 +32,7 @@ def plot_results(results: StoreResults, output: Path | None = None, *, dpi: int 
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     output = Path(output) if output is not None else results.folder / DEFAULT_PLOT_FILENAME
     experiment = results.experiment
@@ -70,6 +71,7 @@ def plot_results(results: StoreResults, output: Path | None = None, *, dpi: int 
     if best is not None:
         ax.scatter([best.number], [best.objective], s=120, facecolors="none", edgecolors="tab:green", linewidths=2, label="best", zorder=5)
     ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(experiment.objective)
     ax.set_title(f"{experiment.experiment} / {experiment.reference}", fontsize=10)
     ax.grid(alpha=0.3)

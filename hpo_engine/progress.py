@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -133,14 +134,15 @@ class RichReporter(Reporter):
         self._running = set()
         direction = "maximize" if experiment.maximize else "minimize"
         self.console.print(
-            f"[bold]{experiment.experiment}[/] / [bold]{experiment.reference}[/]: {experiment.method}, "
-            f"{direction} {experiment.objective}, {experiment.budget} trials, {parallel} at a time",
+            f"[bold]{escape(experiment.experiment)}[/] / [bold]{escape(experiment.reference)}[/]: {escape(experiment.method)}, "
+            f"{direction} {escape(experiment.objective)}, {experiment.budget} trials, {parallel} at a time",
             highlight=False,
+            soft_wrap=True,
         )
-        self.console.print(f"results: {folder}", highlight=False)
+        self.console.print(f"results: {folder}", highlight=False, soft_wrap=True, markup=False)
         finished = sum(1 for t in trials if t.finished)
         if finished:
-            self.console.print(f"resuming: {finished} trials already finished", highlight=False)
+            self.console.print(f"resuming: {finished} trials already finished", highlight=False, soft_wrap=True)
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("trials"),
@@ -195,16 +197,16 @@ class RichReporter(Reporter):
         )
         style = "green" if summary.status in (RunStatus.COMPLETE, RunStatus.EXHAUSTED) else "red"
         elapsed = f" in {time.monotonic() - self._started:.1f}s" if self._started is not None else ""
-        self.console.print(Text(f"{summary.message} ({counts or 'no trials'}){elapsed}", style=style))
+        self.console.print(Text(f"{summary.message} ({counts or 'no trials'}){elapsed}", style=style), soft_wrap=True)
         best = summary.best
         if best is not None:
             self.console.print(
-                f"[bold]best {experiment.objective} = {format_value(best.objective)}[/] (trial {best.number}): "
-                f"{format_values(best.values)}",
+                f"[bold]best {escape(experiment.objective)} = {format_value(best.objective)}[/] (trial {best.number}): "
+                f"{escape(format_values(best.values))}",
                 highlight=False,
                 soft_wrap=True,
             )
-            self.console.print(f"best configuration: {summary.folder / BEST_CONFIG_FILENAME}", highlight=False)
+            self.console.print(f"best configuration: {summary.folder / BEST_CONFIG_FILENAME}", highlight=False, soft_wrap=True, markup=False)
 
 
 class JsonReporter(Reporter):

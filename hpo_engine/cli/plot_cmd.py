@@ -11,6 +11,7 @@ from rich.console import Console
 from ..errors import HpoError
 from ..store import DEFAULT_RESULTS_ROOT
 from .app import app
+from .reporting import error_console
 from .run_cmd import report_error
 
 __all__ = ["plot_command"]
@@ -26,7 +27,7 @@ def plot_command(
     from ..plot import plot_results
     from ..results import find_store_folders, load_results
 
-    errors = Console(stderr=True)
+    errors = error_console()
     try:
         folders = find_store_folders(path, results_root=results)
         if output is not None and len(folders) > 1:
@@ -38,5 +39,5 @@ def plot_command(
             written = plot_results(load_results(folder), output)
             typer.echo(f"wrote {written}")
     except HpoError as exc:
-        report_error(errors, str(exc))
+        report_error(errors, str(exc), "plot")
         raise typer.Exit(1) from None

@@ -12,6 +12,7 @@ from rich.console import Console
 from ..errors import HpoError
 from ..store import DEFAULT_RESULTS_ROOT
 from .app import app
+from .reporting import error_console
 from .run_cmd import report_error
 
 __all__ = ["results_command"]
@@ -34,13 +35,13 @@ def results_command(
     from ..progress import format_value, format_values, results_table
     from ..results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
 
-    errors = Console(stderr=True)
+    errors = error_console()
     try:
         loaded = [load_results(folder) for folder in find_store_folders(path, results_root=results)]
         for result in loaded:
             result.write_best_config()
     except HpoError as exc:
-        report_error(errors, str(exc))
+        report_error(errors, str(exc), "results")
         raise typer.Exit(1) from None
     if output_format is OutputFormat.json:
         typer.echo(results_json(loaded))
@@ -51,14 +52,16 @@ def results_command(
     console = Console()
     for result in loaded:
         experiment = result.experiment
-        title = f"{experiment.experiment} / {experiment.reference} ({experiment.method}, {experiment.direction} {experiment.objective}) — {result.folder}"
-        console.print(results_table(experiment, result.trials, limit=limit, title=title))
+        title = f"{experiment.experiment} / {experiment.reference}: {experiment.method}, {experiment.direction} {experiment.objective}"
+        console.print(results_table(experiment, result.trials, limit=limit, title=title, folder=result.folder))
         best = result.best
         if best is not None:
             console.print(
                 f"best {experiment.objective} = {format_value(best.objective)} (trial {best.number}): {format_values(best.values)}",
                 highlight=False,
+                soft_wrap=True,
+                markup=False,
             )
-            console.print(f"best configuration: {result.folder / BEST_CONFIG_FILENAME}", highlight=False)
+            console.print(f"best configuration: {result.folder / BEST_CONFIG_FILENAME}", highlight=False, soft_wrap=True, markup=False)
         else:
-            console.print("no trial completed yet", style="yellow")
+            console.print("no trial completed yet", style="yellow", soft_wrap=True)

@@ -24,13 +24,14 @@ from ..experiment import (
 )
 from ..store import DEFAULT_RESULTS_ROOT
 from .app import app
+from .reporting import error_console
 
 __all__ = ["run_command", "report_error", "load_manifest_or_exit"]
 
 
-def report_error(console: Console, message: str) -> None:
-    """One clear line on stderr: ``error: <message>``."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+def report_error(console: Console, message: str, command: str = "run") -> None:
+    """One clear line on stderr: ``hpo <command>: <message>``."""
+    console.print(f"hpo {command}: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def load_manifest_or_exit(path: Path, errors: Console):
@@ -43,7 +44,7 @@ def load_manifest_or_exit(path: Path, errors: Console):
         if exc.problems:
             from .reporting import print_problems
 
-            print_problems(path, exc.problems, errors)
+            print_problems(str(path), exc.problems, errors)
         else:
             report_error(errors, str(exc))
         raise typer.Exit(EXIT_ERROR) from None
@@ -69,7 +70,7 @@ def run_command(
     Exit codes: 0 done, 1 bad input or error, 3 more than max_failed_trials trials failed,
     130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
-    errors = Console(stderr=True)
+    errors = error_console()
     if backend not in BACKENDS:
         report_error(errors, f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
         raise typer.Exit(EXIT_ERROR)
