@@ -289,6 +289,7 @@ class RbfoptSearch(Optimizer):
         self._thread: threading.Thread | None = None
         self._library_rng_state: Any = None
         self._closed = False
+        self._started = False  # ask was called
         self._model_points = 0
         #: Proposals of the library that were already evaluated (answered from the cache).
         self.duplicates = 0
@@ -307,22 +308,27 @@ class RbfoptSearch(Optimizer):
     # -- Optimizer ----------------------------------------------------------------------
     def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
         """Start the library from trials finished in an earlier run. Call before the first ``ask``."""
-        if self._thread is not None or self._results:
-            raise OptimizerError("warm_start must be called before the first ask or tell.")
+        if self._started or self._results:
+            raise OptimizerError("warm_start must be called before the first ask or tell, and once.")
+        skipped = 0
         for point, objective in history:
             key = self._key(point)
-            if key is None:
+            if key is None or not self.space.contains(point):
+                skipped += 1
                 continue
             self._results[key] = objective
             self._mark_grid(point)
             if self._free:
                 self._history.append((self._vector(point), objective))
+        if skipped:
+            print(f"hpo: rbfopt warm start: {skipped} earlier trial(s) are not points of this search space; ignored", file=self._log)
         if self.budget is not None and self.fallback_reason is None and self.budget - len(self._history) <= 0:
             self.fallback_reason = "the budget is used up by the warm-start trials"
 
     def ask(self) -> dict[str, Any]:
         if self._closed:
             raise OptimizerError("this rbfopt optimizer is closed.")
+        self._started = True
         if self._grid is not None and self._grid.remaining == 0:
             raise OptimizerError(exhausted_message(self._grid.size))
         if self.fallback_reason is None and (self._pending is None or self._pending in self._results):
