@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProcessEnd", "start_process", "wait_process", "stop_process_group", "group_alive"]
+__all__ = [
+    "DEFAULT_KILL_GRACE_SECONDS",
+    "ProcessEnd",
+    "start_process",
+    "wait_process",
+    "stop_process_group",
+    "group_alive",
+]
 
 #: Seconds between SIGTERM and SIGKILL when a trial is stopped.
 DEFAULT_KILL_GRACE_SECONDS = 5.0
