@@ -40,6 +40,8 @@ __all__ = ["RayBackend", "IGNORE_GPUS_ENV", "RAY_MISSING"]
 
 #: Set to 1 to run trials of GPU compute configurations without asking Ray for GPUs.
 IGNORE_GPUS_ENV = "HPO_RAY_IGNORE_GPUS"
+_log = logging.getLogger(__name__)
+
 #: The message when Ray is not installed.
 RAY_MISSING = "Ray is not installed: pip install 'hpo[ray]'"
 
@@ -133,6 +135,7 @@ class RayBackend(TrialBackend):
         else:
             self._connect(ray)
             self._owns_cluster = True
+        _quiet_raylet_errors(ray)
         from .ray_worker import CancelBoard, kill_process_group, run_trial_task
 
         try:
@@ -391,6 +394,32 @@ class RayBackend(TrialBackend):
             ).remote(group)
         except Exception:  # noqa: BLE001 - the node is gone, and the group with it
             pass
+
+
+def _quiet_raylet_errors(ray: Any) -> None:
+    """Send the raylet's error messages (e.g. "A worker died...") to the log, not to stdout.
+
+    Ray's driver prints them on ``sys.stdout`` from a background thread whatever
+    ``log_to_driver`` says, which would corrupt ``hpo run --json``; the trial's outcome
+    already carries the reason. Applies to this process; harmless if Ray changes its internals.
+    """
+    try:
+        module = ray._private.worker
+        original = module.print_to_stdstream
+    except AttributeError:
+        return
+    if getattr(original, "_hpo_quiet", False):
+        return
+
+    def print_to_stdstream(data: Any, ignore_prefix: bool) -> None:
+        if isinstance(data, dict) and data.get("pid") == "raylet":
+            for line in data.get("lines", ()):
+                _log.info("raylet: %s", line)
+            return
+        original(data, ignore_prefix)
+
+    print_to_stdstream._hpo_quiet = True  # type: ignore[attr-defined]
+    module.print_to_stdstream = print_to_stdstream
 
 
 def _reachable_address(address: str, timeout: float) -> str:

@@ -1,0 +1,311 @@
+"""The Ray backend on a real local Ray cluster (no mocks): one cluster of 2 CPUs for the module.
+
+Trials run the tiny program ``train.py`` below, whose objective depends only on its
+``config.json``; it records when it ran (``t0``/``t1``, seconds since the epoch) as metrics
+so that overlap can be read from the outcomes, not guessed from timings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[ray]')")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from hpo_engine.backends.base import TrialOutcome, TrialSpec, TrialState  # noqa: E402
+from hpo_engine.backends.ray_backend import IGNORE_GPUS_ENV, RayBackend  # noqa: E402
+from hpo_engine.cli import app  # noqa: E402
+from hpo_engine.errors import BackendError  # noqa: E402
+from hpo_engine.store import ResultStore  # noqa: E402
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+PYTHON = shlex.quote(sys.executable)
+
+TRAIN = textwrap.dedent(
+    """\
+    import json, os, signal, time
+    cfg = json.load(open("config.json"))
+    t0 = time.time()
+    if cfg.get("pidfile"):  # written whole: a reader never sees it empty
+        with open(cfg["pidfile"] + ".tmp", "w") as out:
+            out.write(str(os.getpid()))
+        os.replace(cfg["pidfile"] + ".tmp", cfg["pidfile"])
+    if cfg.get("mode") == "kill":
+        # Bring down the Ray worker that runs this trial, then linger as an orphan would.
+        os.kill(int(os.environ["HPO_RAY_WORKER_PID"]), signal.SIGKILL)
+        time.sleep(60)
+    time.sleep(float(cfg.get("sleep", 0)))
+    score = float(cfg.get("x", 0)) * 2 + int(cfg.get("y", 0))
+    print("gpus", os.environ.get("CUDA_VISIBLE_DEVICES"))
+    with open(os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json"), "w") as out:
+        json.dump([{"steps": 1, "score": score, "t0": t0, "t1": time.time()}], out)
+    """
+)
+
+MANIFEST = """\
+settings:
+  name: raytest
+training_references:
+- name: ref
+  training_definition_url: ./definition
+  command: python3 train.py
+  compute_configuration:
+    name: {compute}
+  hyper_parameters_optimization:
+    method:
+      name: {method}
+      parameters:
+      - name: objective
+        string_value: score
+      - name: maximize_or_minimize
+        string_value: maximize
+      - name: num_optimizer_steps
+        int_value: {steps}
+      - name: random_seed
+        int_value: 11
+    hyper_parameters:
+{parameters}
+"""
+
+XY = """\
+    - name: x
+      double_range:
+        min_value: 0.0
+        max_value: 1.0
+    - name: y
+      int_range:
+        min_value: 1
+        max_value: 5
+"""
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[None]:
+    """A private local Ray cluster of 2 CPUs shared by the module; nothing written to the home folder."""
+    saved = {name: os.environ.get(name) for name in ("RAY_AUTH_MODE", IGNORE_GPUS_ENV)}
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    os.environ.pop(IGNORE_GPUS_ENV, None)
+    temp_dir = tempfile.mkdtemp(prefix="hpo-ray-test-", dir="/tmp")  # short: Ray's socket paths
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+        _temp_dir=temp_dir,
+    )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def definition(tmp_path: Path) -> Path:
+    folder = tmp_path / "definition"
+    folder.mkdir()
+    (folder / "train.py").write_text(TRAIN, encoding="utf-8")
+    return folder
+
+
+def write_manifest(tmp_path: Path, *, compute: str = "cpu", method: str = "random", steps: int = 4, parameters: str = XY) -> Path:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(
+        MANIFEST.format(compute=compute, method=method, steps=steps, parameters=parameters), encoding="utf-8"
+    )
+    return path
+
+
+def hpo_run(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(app, ["run", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def stored_trials(summary: dict[str, Any]) -> list[Any]:
+    with ResultStore.open(Path(summary["references"][0]["store"])) as store:
+        return store.trials()
+
+
+def make_spec(definition: Path, tmp_path: Path, number: int, **values: Any) -> TrialSpec:
+    return TrialSpec(
+        experiment="raytest",
+        reference="ref",
+        number=number,
+        values=values,
+        command=f"{PYTHON} train.py",
+        definition_dir=definition,
+        trial_dir=tmp_path / "results" / "trials" / str(number),
+        objective="score",
+        compute_name="cpu",
+    )
+
+
+def wait_all(backend: RayBackend, count: int, limit: float = 120.0) -> list[TrialOutcome]:
+    outcomes: list[TrialOutcome] = []
+    end = time.monotonic() + limit
+    while len(outcomes) < count and time.monotonic() < end:
+        outcomes.extend(backend.wait(1.0))
+    assert len(outcomes) == count, f"only {len(outcomes)} of {count} trials reported"
+    return sorted(outcomes, key=lambda outcome: outcome.number)
+
+
+def process_gone(pid: int, limit: float = 15.0) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_same_trials_and_objectives_as_the_local_backend(ray_cluster: None, tmp_path: Path, definition: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # k80 asks for a GPU; the cluster has none: run it on CPUs on purpose.
+    monkeypatch.setenv(IGNORE_GPUS_ENV, "1")
+    manifest = write_manifest(tmp_path, compute="k80", steps=5)
+    local_code, local = hpo_run(str(manifest), "--results", str(tmp_path / "local"), "--parallel", "2")
+    ray_code, on_ray = hpo_run(str(manifest), "--results", str(tmp_path / "ray"), "--parallel", "2", "--backend", "ray")
+    assert (local_code, ray_code) == (0, 0), (local, on_ray)
+    local_trials, ray_trials = stored_trials(local), stored_trials(on_ray)
+
+    def key(trials: list[Any]) -> list[tuple[Any, ...]]:
+        return [(t.number, dict(t.values), t.state, t.objective) for t in trials]
+
+    assert len(ray_trials) == 5
+    assert key(ray_trials) == key(local_trials)
+    assert all(t.state is TrialState.COMPLETE for t in ray_trials)
+    # The outputs came back into the driver's trial folders.
+    for trial in ray_trials:
+        folder = Path(trial.stdout_path).parent
+        assert json.loads((folder / "result" / "val_dict_list.json").read_text())[0]["score"] == trial.objective
+        assert json.loads((folder / "config.json").read_text()) == dict(trial.values)
+        assert Path(trial.stdout_path).read_text().startswith("gpus")
+
+
+def test_trials_run_in_parallel(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    with RayBackend(2) as backend:
+        for number in (0, 1):
+            backend.launch(make_spec(definition, tmp_path, number, x=0.5, y=number, sleep=2.0))
+        assert backend.running == {0, 1}
+        outcomes = wait_all(backend, 2)
+    assert [o.state for o in outcomes] == [TrialState.COMPLETE] * 2
+    assert [o.objective for o in outcomes] == [1.0, 2.0]
+    starts = [o.metrics["final"]["t0"] for o in outcomes]
+    ends = [o.metrics["final"]["t1"] for o in outcomes]
+    assert max(starts) < min(ends), "the two trials did not overlap"
+
+
+def test_in_flight_trials_are_bounded(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    with RayBackend(1) as backend:
+        backend.launch(make_spec(definition, tmp_path, 0, x=0.1))
+        with pytest.raises(BackendError, match="max_parallel=1"):
+            backend.launch(make_spec(definition, tmp_path, 1, x=0.1))
+        assert wait_all(backend, 1)[0].state is TrialState.COMPLETE
+
+
+def test_a_killed_worker_fails_its_trial_and_the_experiment_goes_on(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    pidfile = tmp_path / "killer.pid"
+    parameters = f"""\
+    - name: mode
+      string_values: [ok, kill, fine]
+    - name: pidfile
+      string_values: ["{pidfile}"]
+"""
+    manifest = write_manifest(tmp_path, method="grid", steps=3, parameters=parameters)
+    code, summary = hpo_run(str(manifest), "--results", str(tmp_path / "ray"), "--backend", "ray")
+    assert code == 0, summary
+    trials = {t.values["mode"]: t for t in stored_trials(summary)}
+    assert len(trials) == 3
+    assert trials["kill"].state is TrialState.FAILED
+    assert "Ray worker" in trials["kill"].failure_reason
+    assert trials["ok"].state is trials["fine"].state is TrialState.COMPLETE
+    # The program outlived its worker; the backend killed its process group.
+    assert process_gone(int(pidfile.read_text()))
+
+
+def test_a_gpu_request_on_a_cpu_only_cluster_is_refused(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    manifest = write_manifest(tmp_path, compute="k80", steps=2)
+    result = CliRunner().invoke(app, ["run", str(manifest), "--results", str(tmp_path / "r"), "--backend", "ray"])
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "compute_configuration 'k80' asks for 1 CPU and 1 GPU per trial" in message
+    assert "the cluster has no GPU" in message
+
+    with RayBackend(1) as backend:
+        spec = make_spec(definition, tmp_path, 0)
+        for name, nodes, expected in (("v100x2", 1, "2 GPUs"), ("k80x4", 1, "4 GPUs"), ("cpu", 2, "only 1 node")):
+            with pytest.raises(BackendError, match=expected):
+                backend.launch(dataclasses.replace(spec, compute_name=name, compute_nodes=nodes))
+        assert backend.running == frozenset()
+
+
+def test_cancel_stops_a_running_trial_and_drops_a_queued_one(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    running_pid, queued_pid = tmp_path / "running.pid", tmp_path / "queued.pid"
+    with RayBackend(4, kill_grace_seconds=2.0) as backend:
+        # Two trials fill the 2 CPUs; the third waits in Ray's queue.
+        backend.launch(make_spec(definition, tmp_path, 0, sleep=60, pidfile=str(running_pid)))
+        backend.launch(make_spec(definition, tmp_path, 1, sleep=60))
+        backend.launch(make_spec(definition, tmp_path, 2, sleep=60, pidfile=str(queued_pid)))
+        end = time.monotonic() + 60
+        while not running_pid.exists() and time.monotonic() < end:
+            assert backend.wait(0.1) == []
+        assert running_pid.exists()
+        backend.cancel(2)
+        backend.cancel(0)
+        started = time.monotonic()
+        outcomes = {o.number: o for o in wait_all(backend, 2, limit=30)}
+        assert time.monotonic() - started < 10
+        assert outcomes[0].state is outcomes[2].state is TrialState.INTERRUPTED
+        assert outcomes[0].failure_reason == "cancelled"
+        assert not queued_pid.exists()
+        assert process_gone(int(running_pid.read_text()))
+        assert (tmp_path / "results" / "trials" / "0" / "stdout.log").exists()
+        assert backend.running == {1}
+    # Leaving the block cancelled trial 1; its outcome was kept for wait().
+    assert [(o.number, o.state) for o in backend.wait(0)] == [(1, TrialState.INTERRUPTED)]
+
+
+def test_an_unreachable_address_fails_fast_with_one_line(tmp_path: Path, definition: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    manifest = write_manifest(tmp_path, steps=1)
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(tmp_path)}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "hpo_engine.cli", "run", str(manifest), "--results", str(tmp_path / "r"),
+         "--backend", "ray", "--ray-address", f"127.0.0.1:{port}"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert f"cannot reach the Ray cluster at 127.0.0.1:{port}" in lines[0]
+    assert "ray start --head" in lines[0]
+
