@@ -432,8 +432,30 @@ _CONTEXT_AT_OPENING = {
     "while parsing a flow sequence": "'[' is never closed",
     "while parsing a flow mapping": "'{' is never closed",
     "while scanning a quoted scalar": "the quoted string is never closed",
-    "while parsing a flow node": "the flow collection is never closed",
 }
+
+
+def _unclosed_flow_opener(text: _Text, end: Position) -> Position | None:
+    """The innermost ``[`` or ``{`` still open at ``end`` (quotes and comments skipped), else ``None``."""
+    stack: list[Position] = []
+    for line_no in range(min(end.line, len(text.line_starts) - 1) + 1):
+        line = text.line(line_no)
+        if line_no == end.line:
+            line = line[: end.column]
+        quote = ""
+        for column, char in enumerate(line):
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in "'\"" and (column == 0 or line[column - 1] in " \t[{,:"):
+                quote = char
+            elif char == "#" and (column == 0 or line[column - 1] in " \t"):
+                break
+            elif char in "[{":
+                stack.append(Position(line_no, column))
+            elif char in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
 
 
 def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
@@ -445,6 +467,16 @@ def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
     problem = (error.problem or "syntax error").strip()
     context = (error.context or "").strip()
     opening = _CONTEXT_AT_OPENING.get(context)
+    if context == "while parsing a flow node" and error.problem_mark is not None:
+        # e.g. "a: [" or "a: [1," at the end of the text: the parser's marks are both at
+        # the end, so find the bracket that is still open there.
+        end = Position(error.problem_mark.line, error.problem_mark.column)
+        rest = text.text[text.offset(end) :].lstrip()
+        opener = _unclosed_flow_opener(text, end) if rest == "" or rest.startswith(("...", "---")) else None
+        if opener is not None:
+            bracket = text.line(opener.line)[opener.column]
+            message = f"YAML syntax error: '{bracket}' is never closed (the text ends on line {error.problem_mark.line + 1})"
+            return _reading_problem("HPO001", message, Span.at(opener.line, opener.column, opener.line, opener.column + 1))
     if opening and error.context_mark is not None:
         mark = error.context_mark
         found = problem.replace("but found", "found").replace("but got", "found")
