@@ -489,11 +489,43 @@ def _as_interrupted(outcome: TrialOutcome, reason: str) -> TrialOutcome:
     )
 
 
+def _stop_orphans(folder: Path) -> list[int]:
+    """Kill processes still working in ``folder`` (trials orphaned by a SIGKILLed ``hpo run``).
+
+    Trials run in their own process groups, so killing ``hpo run`` leaves them running.
+    On Linux they are found by their working folder (``/proc/<pid>/cwd``); elsewhere this
+    does nothing. Returns the pids signalled.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    target = folder.resolve()
+    killed = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+        except OSError:
+            continue
+        if cwd == target or target in cwd.parents:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except OSError:
+                pass
+    return killed
+
+
 def _set_aside(store: ResultStore, number: int) -> None:
-    """Move an interrupted attempt's folder to ``interrupted/<number>-<attempt>`` so its files cannot be mistaken for the rerun's."""
+    """Move an interrupted attempt's folder to ``interrupted/<number>-<attempt>`` so its files cannot be mistaken for the rerun's.
+
+    Processes of that attempt still running (orphans of a killed run) are stopped first.
+    """
     folder = store.trial_dir(number)
     if not folder.exists():
         return
+    _stop_orphans(folder)
     record = store.trial(number)
     attempt = record.attempts if record else 1
     target = store.folder / "interrupted" / f"{number}-attempt{attempt}"

@@ -273,3 +273,34 @@ def test_run_manifest_returns_one_summary_per_reference(make_experiment) -> None
     experiment = make_experiment(steps=1)
     summaries = run_manifest(load_manifest(experiment.manifest), RunOptions(results_root=experiment.results))
     assert [s.experiment.reference for s in summaries] == ["ref"]
+
+
+def test_resume_stops_orphaned_trial_processes(make_experiment) -> None:
+    import subprocess
+
+    experiment = make_experiment(steps=2, random_seed=2)
+    run(experiment)
+    store = ResultStore.open(experiment.folder)
+    store._db.execute("UPDATE trials SET state = 'running', objective = NULL WHERE number = 1")
+    store.close()
+    # a trial process left behind by a SIGKILLed run, still working in its folder
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], cwd=experiment.folder / "trials" / "1")
+    try:
+        summary = run(experiment, resume=True)
+        assert orphan.wait(timeout=10) == -9
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+    assert summary.finished == 2
+
+
+def test_one_run_per_store_at_a_time(make_experiment) -> None:
+    import fcntl
+
+    experiment = make_experiment(steps=1)
+    experiment.folder.mkdir(parents=True)
+    with open(experiment.folder / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(StoreError, match="another `hpo run` is using"):
+            run(experiment)
+    assert run(experiment).finished == 1
