@@ -36,6 +36,7 @@ __all__ = [
     "lsp_code_action",
     "engine_position",
     "DIAGNOSTIC_SOURCE",
+    "plain_json",
 ]
 
 #: ``Diagnostic.source`` of every diagnostic this server publishes.
@@ -185,3 +186,15 @@ def lsp_code_action(
         is_preferred=preferred or None,
         edit=workspace_edit,
     )
+
+
+def plain_json(value: object) -> object:
+    """JSON data as plain dicts and lists: pygls may hand untyped JSON objects
+    (command arguments, configuration values) over as named tuples."""
+    if hasattr(value, "_asdict"):
+        return {k: plain_json(v) for k, v in value._asdict().items()}  # type: ignore[attr-defined]
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v) for v in value]
+    return value
