@@ -391,9 +391,11 @@ class _Run:
         if failed > self.method.max_failed_trials:
             self.status = RunStatus.TOO_MANY_FAILURES
             self.message = (
-                f"stopped: {failed} trials failed, more than max_failed_trials={self.method.max_failed_trials}; "
-                "fix the training program (see the failure reasons and trials/<number>/ logs), "
-                "then `hpo run --resume` (raise max_failed_trials to keep the failed ones)"
+                f"stopped: {failed} trials failed, more than max_failed_trials={self.method.max_failed_trials} "
+                f"(see the failure reasons and the logs in {store.folder / 'trials'}/<number>/). "
+                "Failed trials are kept and count toward num_optimizer_steps: fix the training program, then either "
+                "raise max_failed_trials in the manifest and run `hpo run --resume`, or delete "
+                f"{store.folder} to start over"
             )
             return True
         return False

@@ -304,3 +304,14 @@ def test_one_run_per_store_at_a_time(make_experiment) -> None:
         with pytest.raises(StoreError, match="another `hpo run` is using"):
             run(experiment)
     assert run(experiment).finished == 1
+
+
+def test_resume_after_too_many_failures_needs_a_higher_limit(make_experiment) -> None:
+    experiment = make_experiment(ALWAYS_FAIL, steps=4, max_failed_trials=0)
+    assert run(experiment).status is RunStatus.TOO_MANY_FAILURES
+    again = run(experiment, resume=True)
+    assert again.status is RunStatus.TOO_MANY_FAILURES and again.launched == 0
+    make_experiment("print('score=2')\n", steps=4, max_failed_trials=1)  # program fixed, limit raised
+    fixed = run(experiment, resume=True)
+    assert fixed.status is RunStatus.COMPLETE and fixed.finished == 4
+    assert [t.state for t in fixed.trials] == [TrialState.FAILED] + [TrialState.COMPLETE] * 3

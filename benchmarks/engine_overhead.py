@@ -1,0 +1,158 @@
+"""Benchmark 2: engine overhead per trial, and throughput with ``--parallel 2``.
+
+100 trials of a program that exits at once, run through the real engine (``run_reference``:
+store, optimizer ``random``, LocalBackend, trial folders, metrics) and bare (the same
+command through ``/bin/sh -c`` in a fresh folder, one after the other):
+
+- overhead per trial = median time between consecutive trial starts (parallel 1)
+  minus the bare command's median run time; also the mean (total / trials) minus the bare mean;
+- throughput = trials per second with parallel 1 and parallel 2, and their ratio.
+
+Two programs: ``echo score=1`` (a shell builtin: pure overhead) and
+``python3 -c "print('score=1')"`` (a real interpreter start).
+
+    python benchmarks/engine_overhead.py [--trials 100] [--repeat 3] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hpo_engine.experiment import Reporter, RunOptions, run_reference, trial_environment  # noqa: E402
+from hpo_engine.store import ResultStore  # noqa: E402
+from hpo_engine.validation import load_manifest  # noqa: E402
+
+PROGRAMS = {
+    "shell: echo score=1": "echo score=1",
+    "python3 -c print(score=1)": "python3 -c \"print('score=1')\"",
+}
+
+
+def write_manifest(folder: Path, command: str, trials: int) -> Path:
+    manifest = {
+        "settings": {"name": "overhead"},
+        "training_references": [{
+            "name": "ref",
+            "training_definition_url": "definition",
+            "command": command,
+            "hyper_parameters_optimization": {
+                "method": {"name": "random", "parameters": [
+                    {"name": "objective", "string_value": "score"},
+                    {"name": "maximize_or_minimize", "string_value": "maximize"},
+                    {"name": "num_optimizer_steps", "int_value": trials},
+                    {"name": "random_seed", "int_value": 1},
+                ]},
+                "hyper_parameters": [{"name": "x", "double_range": {"min_value": 0.0, "max_value": 1.0}}],
+            },
+        }],
+    }
+    (folder / "definition").mkdir(exist_ok=True)
+    (folder / "definition" / "README").write_text("an empty training definition\n")
+    path = folder / "overhead.yaml"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def bare(command: str, trials: int, folder: Path) -> list[float]:
+    env = dict(os.environ, **trial_environment())
+    times = []
+    for number in range(trials):
+        work = folder / "bare" / str(number)
+        work.mkdir(parents=True)
+        start = time.perf_counter()
+        subprocess.run(command, shell=True, cwd=work, env=env, stdout=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def engine(command: str, trials: int, parallel: int, folder: Path) -> dict[str, float]:
+    manifest = load_manifest(write_manifest(folder, command, trials))
+    reference = manifest.references[0]
+    results = folder / f"results-p{parallel}"
+    start = time.perf_counter()
+    summary = run_reference(manifest, reference, RunOptions(results_root=results, parallel=parallel), reporter=Reporter())
+    total = time.perf_counter() - start
+    assert summary.count(summary.trials[0].state.__class__.COMPLETE) == trials, summary.message
+    with ResultStore.open(summary.folder) as store:
+        spans = sorted((t.started_at, t.ended_at) for t in store.trials())
+    gaps = [b[0] - a[0] for a, b in zip(spans, spans[1:])]
+    between = [b[0] - a[1] for a, b in zip(spans, spans[1:])]
+    inside = [end - start for start, end in spans]
+    return {
+        "total": total,
+        "per_trial": total / trials,
+        "median_gap": statistics.median(gaps),
+        "median_between": statistics.median(between),
+        "median_inside": statistics.median(inside),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; medians are reported")
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    report = {"trials": args.trials, "repeat": args.repeat, "cpus": os.cpu_count(), "python": sys.version.split()[0], "programs": {}}
+    for label, command in PROGRAMS.items():
+        rows = {
+            "bare_median": [], "bare_mean": [], "p1_median_gap": [], "p1_per_trial": [], "p1_total": [], "p2_total": [],
+            "p1_between": [], "p1_inside": [],
+        }
+        for _ in range(args.repeat):
+            folder = Path(tempfile.mkdtemp(prefix="hpo-overhead-"))
+            try:
+                bare_times = bare(command, args.trials, folder)
+                p1 = engine(command, args.trials, 1, folder)
+                p2 = engine(command, args.trials, 2, folder)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            rows["bare_median"].append(statistics.median(bare_times))
+            rows["bare_mean"].append(statistics.fmean(bare_times))
+            rows["p1_median_gap"].append(p1["median_gap"])
+            rows["p1_per_trial"].append(p1["per_trial"])
+            rows["p1_total"].append(p1["total"])
+            rows["p2_total"].append(p2["total"])
+            rows["p1_between"].append(p1["median_between"])
+            rows["p1_inside"].append(p1["median_inside"])
+        m = {key: statistics.median(values) for key, values in rows.items()}
+        result = {
+            "bare_median_ms": 1000 * m["bare_median"],
+            "engine_median_cycle_ms": 1000 * m["p1_median_gap"],
+            "overhead_median_ms": 1000 * (m["p1_median_gap"] - m["bare_median"]),
+            "overhead_mean_ms": 1000 * (m["p1_per_trial"] - m["bare_mean"]),
+            "scheduler_between_trials_ms": 1000 * m["p1_between"],
+            "trial_runner_wall_ms": 1000 * m["p1_inside"],
+            "parallel1_trials_per_s": args.trials / m["p1_total"],
+            "parallel2_trials_per_s": args.trials / m["p2_total"],
+            "speedup_parallel2": m["p1_total"] / m["p2_total"],
+            "runs": rows,
+        }
+        report["programs"][label] = result
+        print(
+            f"{label:28s} bare {result['bare_median_ms']:6.1f} ms | engine cycle {result['engine_median_cycle_ms']:6.1f} ms | "
+            f"overhead median {result['overhead_median_ms']:5.1f} ms, mean {result['overhead_mean_ms']:5.1f} ms "
+            f"(runner {result['trial_runner_wall_ms']:.1f} ms, between trials {result['scheduler_between_trials_ms']:.1f} ms) | "
+            f"{result['parallel1_trials_per_s']:5.1f} -> {result['parallel2_trials_per_s']:5.1f} trials/s "
+            f"(x{result['speedup_parallel2']:.2f} with --parallel 2)",
+            flush=True,
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
