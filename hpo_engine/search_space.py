@@ -232,6 +232,14 @@ class _Range(Dimension):
         self.min_value = min_value
         self.max_value = max_value
         self.power = _check_power(power, name)
+        if self.power is not None and (self.kind == "double_range" or isinstance(self.power, float)):
+            for label, exponent in (("min_value", min_value), ("max_value", max_value)):
+                try:
+                    float(self.power) ** float(exponent)
+                except OverflowError:
+                    raise SearchSpaceError(
+                        f"`power ** {label}` of {name!r} is too large for a floating-point number: got (power={power!r}, {label}={exponent!r})."
+                    ) from None
         self.step = step
         self._step: Decimal | None = None
         if step is not None:

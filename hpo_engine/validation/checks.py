@@ -79,6 +79,11 @@ def _range_problems(ctx: _Context, path: list[Any], kind: str, spec: Mapping[str
         return False
     if kind == "int_range" and not all(v is None or isinstance(v, int) and not isinstance(v, bool) for v in (low, high, step)):
         return False  # reported by the schema (HPO204)
+    infinite = [(key, value) for key, value in zip(("min_value", "max_value", "step", "power"), (low, high, step, power)) if isinstance(value, float) and not math.isfinite(value)]
+    for key, value in infinite:
+        ctx.add("HPO106", f"'{key}' must be a finite number, but it is {_yaml_float(value)}.", ctx.span(path + [key]))
+    if infinite:
+        return False
     sound = True
     if low > high:
         min_span, max_span = ctx.span(path + ["min_value"]), ctx.span(path + ["max_value"])
@@ -104,7 +109,23 @@ def _range_problems(ctx: _Context, path: list[Any], kind: str, spec: Mapping[str
             sound = False
         elif power <= 0:
             sound = False  # reported by the schema (HPO205)
+        elif sound and (kind == "double_range" or isinstance(power, float)):
+            for key, exponent in (("min_value", low), ("max_value", high)):
+                try:
+                    float(power) ** float(exponent)
+                except OverflowError:
+                    ctx.add(
+                        "HPO106",
+                        f"power ** {key} is too large for a number: {power!r} ** {exponent!r} is beyond the largest floating-point value (about 1.8e308).",
+                        ctx.span(path + [key]),
+                    )
+                    sound = False
     return sound
+
+
+def _yaml_float(value: float) -> str:
+    """How YAML writes a non-finite float: ``.inf``, ``-.inf``, ``.nan``."""
+    return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
 
 
 def _values_problems(ctx: _Context, path: list[Any], values: list[Any]) -> bool:
@@ -112,6 +133,10 @@ def _values_problems(ctx: _Context, path: list[Any], values: list[Any]) -> bool:
     seen: dict[Any, int] = {}
     node = ctx.doc.node_at(path)
     for index, value in enumerate(values):
+        if isinstance(value, float) and not math.isfinite(value):
+            span = node.items[index].span if isinstance(node, SequenceNode) and index < len(node.items) else ctx.span(path)
+            ctx.add("HPO106", f"Values must be finite numbers, but item {index + 1} is {_yaml_float(value)}.", span)
+            continue
         key = (type(value) if not _is_number(value) else float, value)
         if key in seen:
             span = node.items[index].span if isinstance(node, SequenceNode) and index < len(node.items) else ctx.span(path)
@@ -240,7 +265,7 @@ def _budget_problems(ctx: _Context, section_path: list[Any], section: Mapping[st
     if steps_given and space.is_finite and settings.num_optimizer_steps > space.finite_size:
         ctx.add(
             "HPO211",
-            f"num_optimizer_steps is {settings.num_optimizer_steps}, but only {space.finite_size:,} distinct models exist in this grid.",
+            f"num_optimizer_steps is {settings.num_optimizer_steps}, but only {space.finite_size:,} distinct model{'s exist' if space.finite_size != 1 else ' exists'} in this grid.",
             ctx.span(steps_path),
         )
     if steps_given and settings.name == "rbfopt" and settings.num_optimizer_steps <= len(dims):

@@ -159,6 +159,8 @@ def test_value_kinds() -> None:
         (lambda: StringValues("s", ["a", "b", "a"]), "['a']"),
         (lambda: DoubleValues("d", [1.0, float("inf")]), "[inf]"),
         (lambda: IntRange("", 1, 2), "''"),
+        (lambda: DoubleRange("x", 0, 400, power=10), "power=10, max_value=400"),  # 10.0 ** 400 overflows
+        (lambda: DoubleRange("x", -2000, 0, power=0.5), "power=0.5, min_value=-2000"),
     ],
 )
 def test_constructor_errors_quote_the_bad_values(build, quoted: str) -> None:
