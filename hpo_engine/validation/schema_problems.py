@@ -233,6 +233,10 @@ class _Mapper:
 
     def on_anyOf(self, error: ValidationError, path: list) -> None:
         if not path:
+            instance = error.instance if isinstance(error.instance, dict) else {}
+            wanted = ("training_references", "hyper_parameters_optimization")
+            if any(rank_similar(key, wanted) for key in instance if key not in error.schema.get("properties", {})):
+                return  # the misspelled key's own problem ("did you mean 'training_references'?") says it
             self.add("HPO102", "A manifest needs 'training_references' (or a 'hyper_parameters_optimization' section).", self.doc.key_or_node_span([]))
         else:
             self.add("HPO106", f"{_where(path).capitalize()} is not valid: {error.message}", self.value_span(path))
