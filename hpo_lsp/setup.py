@@ -17,6 +17,7 @@ from .features import (
     completion,
     configuration,
     diagnostics,
+    experiments,
     hover,
     inlay_hints,
     symbols,
@@ -36,6 +37,7 @@ FEATURES: tuple[ModuleType, ...] = (
     inlay_hints,
     symbols,
     commands,
+    experiments,
 )
 
 

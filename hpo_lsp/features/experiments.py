@@ -18,7 +18,7 @@ Commands (``workspace/executeCommand``; arguments are positional JSON values):
 - ``hpo.experimentResults`` ``[uri]`` -> the summary of the last stored run, or ``null``.
 
 Notifications: ``hpo/trialFinished`` ``{uri, reference, number, values, state, objective,
-metrics}`` once per finished trial, ``hpo/experimentOutput`` ``{uri, line}`` for the lines
+objective_name, metrics}`` once per finished trial, ``hpo/experimentOutput`` ``{uri, line}`` for the lines
 ``hpo run`` prints on stderr (errors only, it runs ``--quiet``).
 
 Results of editor runs go to ``<manifest folder>/hpo-results/editor/<manifest stem>/<UTC
@@ -429,7 +429,7 @@ class Experiments:
                 key = (read.reference, trial.number)
                 if key not in run.reported:
                     run.reported.add(key)
-                    self._notify(TRIAL_FINISHED, {"uri": run.uri, **trial_json(read.reference, trial)})
+                    self._notify(TRIAL_FINISHED, {"uri": run.uri, "objective_name": read.objective, **trial_json(read.reference, trial)})
             top = best_trial(read.trials, maximize=read.maximize)
             if top is not None and top.objective is not None:
                 if best is None or (top.objective > best[0] if read.maximize else top.objective < best[0]):

@@ -1,0 +1,102 @@
+/**
+ * The messages between this extension and the `hpo_lsp` server. No `vscode` import.
+ *
+ * Server commands (workspace/executeCommand):
+ * - `hpo.previewSearchSpace` [uri, options?] -> PreviewResult (JSON of the expanded search space)
+ * - `hpo.runExperiment` [uri, reference?] -> RunSummary, when the run ends; accepts a workDoneToken
+ * - `hpo.cancelExperiment` [uri?] -> { cancelled: boolean }
+ * - `hpo.experimentResults` [uri] -> RunSummary | null (the last run stored for that manifest)
+ * Server notifications: `hpo/trialFinished` (TrialFinished), `hpo/experimentOutput` (ExperimentOutput).
+ */
+
+export const ServerCommands = {
+  preview: "hpo.previewSearchSpace",
+  run: "hpo.runExperiment",
+  cancel: "hpo.cancelExperiment",
+  results: "hpo.experimentResults",
+} as const;
+
+export const Notifications = {
+  trialFinished: "hpo/trialFinished",
+  experimentOutput: "hpo/experimentOutput",
+} as const;
+
+/** The extension's own commands (distinct ids: the client registers the server's ids itself). */
+export const ClientCommands = {
+  preview: "hpo.editor.previewSearchSpace",
+  run: "hpo.editor.runExperiment",
+  stop: "hpo.editor.stopExperiment",
+  results: "hpo.editor.showResults",
+  restart: "hpo.editor.restartServer",
+} as const;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One hyper-parameter as `SearchSpace.to_json()` describes it. */
+export interface DimensionJson {
+  name: string;
+  kind: string;
+  count: number | null;
+  spec?: Record<string, JsonValue>;
+  values?: JsonValue[];
+  values_truncated?: boolean;
+  bounds?: [number, number];
+  scale?: string;
+  summary?: string;
+}
+
+/** `SearchSpace.to_json()`. */
+export interface SpaceJson {
+  dimensions: DimensionJson[];
+  size: number | null;
+  finite_size?: number | null;
+  is_finite?: boolean;
+  size_text?: string;
+  points: Record<string, JsonValue>[];
+  points_are_samples?: boolean;
+}
+
+export interface ReferencePreview extends SpaceJson {
+  name: string;
+  method?: string;
+  objective?: string;
+  num_optimizer_steps?: number;
+  /** Why this reference has no search space (the section has errors). */
+  error?: string;
+}
+
+export interface TrialRow {
+  reference: string;
+  number: number;
+  values: Record<string, JsonValue>;
+  state: string;
+  objective: number | null;
+  metrics?: Record<string, JsonValue>;
+  started_at?: number | null;
+  ended_at?: number | null;
+}
+
+export interface TrialFinished extends TrialRow {
+  uri: string;
+  /** The metric that is the objective (e.g. "accuracy"). */
+  objective_name?: string;
+}
+
+export interface ExperimentOutput {
+  uri: string;
+  line: string;
+}
+
+export interface RunSummary {
+  uri: string;
+  manifest?: string;
+  results_dir: string;
+  state: string;
+  exit_code?: number | null;
+  objective?: string | null;
+  maximize?: boolean;
+  trials: TrialRow[];
+  best: TrialRow | null;
+  message?: string | null;
+  ran_saved_file?: boolean;
+}

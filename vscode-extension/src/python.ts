@@ -1,0 +1,56 @@
+/**
+ * How the language server is started, and what to tell the user when it cannot be.
+ * No `vscode` import: unit-tested in node.
+ */
+
+export interface ServerSettings {
+  interpreterPath: string;
+  serverPath: string;
+  serverArgs: string[];
+}
+
+export interface ServerCommand {
+  command: string;
+  args: string[];
+  /** The Python interpreter that runs the server, when it is started as `python -m hpo_lsp`. */
+  python: string | null;
+}
+
+/** Replaces `${workspaceFolder}`, `${userHome}` and `${env:NAME}` in a setting value. */
+export function substitute(value: string, vars: { workspaceFolder?: string; userHome?: string; env?: Record<string, string | undefined> }): string {
+  return value
+    .replace(/\$\{workspaceFolder\}/g, vars.workspaceFolder ?? "")
+    .replace(/\$\{userHome\}/g, vars.userHome ?? "")
+    .replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => vars.env?.[name] ?? "");
+}
+
+/** `hpo.server.path` wins; else `<python> -m hpo_lsp`, with `python3` when nothing is set. */
+export function serverCommand(settings: ServerSettings): ServerCommand {
+  const serverPath = settings.serverPath.trim();
+  if (serverPath) {
+    return { command: serverPath, args: [...settings.serverArgs], python: null };
+  }
+  const python = settings.interpreterPath.trim() || "python3";
+  return { command: python, args: ["-m", "hpo_lsp", ...settings.serverArgs], python };
+}
+
+/** Quotes a path for a POSIX shell or cmd when it has spaces or shell characters. */
+export function shellQuote(arg: string, platform: string = process.platform): string {
+  if (/^[A-Za-z0-9_\-./:=@+,]+$/.test(arg)) return arg;
+  if (platform === "win32") return `"${arg.replace(/"/g, '""')}"`;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that installs the server's Python package for `python`:
+ * from the workspace checkout when the workspace is the hpo project, else from PyPI.
+ */
+export function installCommand(python: string, projectDir?: string | null): string {
+  const target = projectDir ? `-e ${shellQuote(projectDir)}` : "hpo";
+  return `${shellQuote(python)} -m pip install ${target}`;
+}
+
+/** The one message shown when `python -c "import hpo_lsp"` fails. */
+export function missingPackageMessage(python: string, projectDir?: string | null): string {
+  return `HPO: the Python package "hpo" (module hpo_lsp) is not installed for ${python}. Install it with: ${installCommand(python, projectDir)} — or set "hpo.python.interpreterPath".`;
+}

@@ -1,0 +1,228 @@
+/**
+ * HTML for the preview and results webviews, built from the server's JSON.
+ * No `vscode` import: unit-tested in node. Everything from the manifest is escaped.
+ */
+import type { DimensionJson, JsonValue, ReferencePreview, RunSummary, SpaceJson, TrialRow } from "./protocol";
+
+export function escapeHtml(value: unknown): string {
+  return String(value)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** A value as the manifest would write it: strings quoted, numbers as they are. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  return JSON.stringify(value);
+}
+
+function isSpace(value: unknown): value is SpaceJson {
+  return typeof value === "object" && value !== null && Array.isArray((value as SpaceJson).dimensions);
+}
+
+/**
+ * The preview JSON as a list of references. Accepts `SearchSpace.to_json()` itself,
+ * `{references: [{name, ...to_json}]}`, `{references: [{name, space: to_json}]}` or a list.
+ */
+export function normalizePreview(json: unknown): ReferencePreview[] {
+  if (json === null || json === undefined) return [];
+  if (Array.isArray(json)) return json.flatMap((item, i) => normalizeReference(item, `reference ${i}`));
+  if (typeof json !== "object") return [];
+  const obj = json as Record<string, unknown>;
+  for (const key of ["sections", "references"]) {
+    const list = obj[key];
+    if (Array.isArray(list)) return list.flatMap((item, i) => normalizeReference(item, `reference ${i}`));
+  }
+  return normalizeReference(obj, String(obj.name ?? obj.reference ?? "search space"));
+}
+
+function normalizeReference(item: unknown, fallbackName: string): ReferencePreview[] {
+  if (typeof item !== "object" || item === null) return [];
+  const obj = item as Record<string, unknown>;
+  const space = isSpace(obj) ? obj : isSpace(obj.space) ? obj.space : isSpace(obj.search_space) ? obj.search_space : null;
+  const name = String(obj.name ?? obj.reference ?? fallbackName);
+  if (!space) {
+    // A section whose search space cannot be built: show why.
+    if (typeof obj.error !== "string") return [];
+    return [{ name, dimensions: [], size: null, points: [], error: obj.error }];
+  }
+  const method = (obj.method && typeof obj.method === "object" ? (obj.method as Record<string, unknown>).name : obj.method) as string | undefined;
+  return [
+    {
+      ...space,
+      points: Array.isArray(space.points) ? space.points : [],
+      name,
+      method: method === undefined ? undefined : String(method),
+      objective: obj.objective === undefined ? undefined : String(obj.objective),
+      num_optimizer_steps: typeof obj.num_optimizer_steps === "number" ? obj.num_optimizer_steps : undefined,
+    },
+  ];
+}
+
+export function sizeText(space: SpaceJson): string {
+  if (space.size_text) return /^[\d,.\s]+$/.test(space.size_text) ? `${space.size_text} combinations` : space.size_text;
+  if (space.size === null || space.size === undefined) return "infinite (continuous dimensions)";
+  return `${space.size.toLocaleString("en-US")} combinations`;
+}
+
+function dimensionValues(d: DimensionJson): string {
+  if (Array.isArray(d.values)) {
+    const shown = d.values.map(formatValue).join(", ");
+    return d.values_truncated ? `${shown}, …` : shown;
+  }
+  if (Array.isArray(d.bounds)) {
+    return `[${formatValue(d.bounds[0])}, ${formatValue(d.bounds[1])}]${d.scale === "log" ? " (log scale)" : ""}`;
+  }
+  return d.summary ?? "";
+}
+
+export interface PageOptions {
+  title: string;
+  /** Content-Security-Policy source of the webview (`webview.cspSource`); no scripts are used. */
+  cspSource?: string;
+  nonce?: string;
+}
+
+function page(options: PageOptions, body: string): string {
+  const csp = `default-src 'none'; style-src ${options.cspSource ?? "'self'"} 'unsafe-inline';`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeHtml(options.title)}</title>
+<style>
+body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 1em 1em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid var(--vscode-panel-border, #8884); padding: 2px 8px; text-align: left; vertical-align: top; }
+th { background: var(--vscode-editorWidget-background, #8881); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.best td { font-weight: bold; }
+.muted { opacity: 0.75; }
+code { font-family: var(--vscode-editor-font-family); }
+</style>
+</head>
+<body>
+${body}
+</body>
+</html>`;
+}
+
+/** The preview page: per reference the values table, the combination count and the first points. */
+export function renderPreviewHtml(json: unknown, options: PageOptions & { maxPoints?: number }): string {
+  const references = normalizePreview(json);
+  const parts: string[] = [`<h1>Search space — ${escapeHtml(options.title)}</h1>`];
+  if (references.length === 0) {
+    parts.push(`<p class="empty">No search space to show: the manifest has no valid <code>hyper_parameters</code>.</p>`);
+  }
+  for (const ref of references) {
+    if (ref.error !== undefined) {
+      parts.push(`<section class="reference" data-reference="${escapeHtml(ref.name)}"><h2>${escapeHtml(ref.name)}</h2>`);
+      parts.push(`<p class="error">No search space: ${escapeHtml(ref.error)}</p></section>`);
+      continue;
+    }
+    const names = ref.dimensions.map((d) => d.name);
+    const points = ref.points.slice(0, options.maxPoints ?? ref.points.length);
+    const meta: string[] = [];
+    if (ref.method) meta.push(`method <code>${escapeHtml(ref.method)}</code>`);
+    if (ref.objective) meta.push(`objective <code>${escapeHtml(ref.objective)}</code>`);
+    if (ref.num_optimizer_steps !== undefined) meta.push(`${escapeHtml(ref.num_optimizer_steps)} optimizer steps`);
+    parts.push(`<section class="reference" data-reference="${escapeHtml(ref.name)}">`);
+    parts.push(`<h2>${escapeHtml(ref.name)}</h2>`);
+    parts.push(`<p class="size"><strong>${escapeHtml(sizeText(ref))}</strong>${meta.length ? ` · ${meta.join(" · ")}` : ""}</p>`);
+    parts.push(`<table class="dimensions"><thead><tr><th>hyper-parameter</th><th>kind</th><th>count</th><th>values</th></tr></thead><tbody>`);
+    for (const d of ref.dimensions) {
+      parts.push(
+        `<tr><td><code>${escapeHtml(d.name)}</code></td><td>${escapeHtml(d.kind)}</td>` +
+          `<td class="num">${d.count === null || d.count === undefined ? "∞" : escapeHtml(d.count)}</td>` +
+          `<td>${escapeHtml(dimensionValues(d))}</td></tr>`,
+      );
+    }
+    parts.push(`</tbody></table>`);
+    if (points.length) {
+      const label = ref.points_are_samples ? `${points.length} sampled points` : `First ${points.length} points`;
+      parts.push(`<h3>${escapeHtml(label)}</h3>`);
+      parts.push(`<table class="points"><thead><tr><th>#</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}</tr></thead><tbody>`);
+      points.forEach((p, i) => {
+        parts.push(`<tr><td class="num">${i}</td>${names.map((n) => `<td class="num">${escapeHtml(formatValue(p[n]))}</td>`).join("")}</tr>`);
+      });
+      parts.push(`</tbody></table>`);
+    }
+    parts.push(`</section>`);
+  }
+  return page(options, parts.join("\n"));
+}
+
+/** Trials with an objective first, best first; then the others by number. */
+export function sortTrials(trials: TrialRow[], maximize: boolean): TrialRow[] {
+  return [...trials].sort((a, b) => {
+    const ao = typeof a.objective === "number" && Number.isFinite(a.objective);
+    const bo = typeof b.objective === "number" && Number.isFinite(b.objective);
+    if (ao && bo) {
+      const d = (a.objective as number) - (b.objective as number);
+      if (d !== 0) return maximize ? -d : d;
+    } else if (ao !== bo) {
+      return ao ? -1 : 1;
+    }
+    return a.reference === b.reference ? a.number - b.number : a.reference < b.reference ? -1 : 1;
+  });
+}
+
+/** The results page: the best configuration, then every trial sorted by objective. */
+export function renderResultsHtml(summary: RunSummary, options: PageOptions): string {
+  const maximize = summary.maximize ?? true;
+  const trials = sortTrials(summary.trials ?? [], maximize);
+  const best = summary.best ?? trials.find((t) => typeof t.objective === "number") ?? null;
+  const objective = summary.objective ?? "objective";
+  const names = Array.from(new Set(trials.flatMap((t) => Object.keys(t.values ?? {}))));
+  const parts: string[] = [`<h1>Results — ${escapeHtml(options.title)}</h1>`];
+  const done = trials.filter((t) => t.state === "complete").length;
+  parts.push(
+    `<p class="summary">Run <strong class="state">${escapeHtml(summary.state)}</strong>: ${trials.length} trials, ${done} complete · ` +
+      `${maximize ? "maximize" : "minimize"} <code>${escapeHtml(objective)}</code> · results in <code>${escapeHtml(summary.results_dir)}</code></p>`,
+  );
+  if (summary.message) parts.push(`<p class="message">${escapeHtml(summary.message)}</p>`);
+  if (best) {
+    parts.push(`<h2>Best configuration</h2>`);
+    parts.push(`<table class="best"><tbody>`);
+    parts.push(`<tr><th>reference</th><td>${escapeHtml(best.reference)}</td></tr>`);
+    parts.push(`<tr><th>trial</th><td class="num">${escapeHtml(best.number)}</td></tr>`);
+    parts.push(`<tr><th>${escapeHtml(objective)}</th><td class="num">${escapeHtml(formatValue(best.objective))}</td></tr>`);
+    for (const [k, v] of Object.entries(best.values ?? {})) {
+      parts.push(`<tr><th><code>${escapeHtml(k)}</code></th><td class="num">${escapeHtml(formatValue(v))}</td></tr>`);
+    }
+    parts.push(`</tbody></table>`);
+  } else {
+    parts.push(`<p class="empty">No trial recorded an objective.</p>`);
+  }
+  parts.push(`<h2>Trials</h2>`);
+  parts.push(
+    `<table class="trials"><thead><tr><th>reference</th><th>trial</th><th>state</th><th>${escapeHtml(objective)}</th>` +
+      `${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}</tr></thead><tbody>`,
+  );
+  for (const t of trials) {
+    const isBest = best !== null && t.reference === best.reference && t.number === best.number;
+    parts.push(
+      `<tr class="${isBest ? "best" : ""}"><td>${escapeHtml(t.reference)}</td><td class="num">${escapeHtml(t.number)}</td>` +
+        `<td>${escapeHtml(t.state)}</td><td class="num">${escapeHtml(formatValue(t.objective))}</td>` +
+        `${names.map((n) => `<td class="num">${escapeHtml(formatValue((t.values ?? {})[n] as JsonValue))}</td>`).join("")}</tr>`,
+    );
+  }
+  parts.push(`</tbody></table>`);
+  return page(options, parts.join("\n"));
+}
+
+/** One line of the output channel's trial log. */
+export function trialLogLine(t: TrialRow, objectiveName?: string | null): string {
+  const values = Object.entries(t.values ?? {})
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(" ");
+  const obj = t.objective === null || t.objective === undefined ? "" : ` ${objectiveName ?? "objective"}=${formatValue(t.objective)}`;
+  return `[${t.reference}] trial ${t.number} ${t.state}${obj} ${values}`.trimEnd();
+}
