@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from .backends.base import TrialState
@@ -118,7 +118,8 @@ class RichReporter(Reporter):
         parts = [f"running {len(self._running)}", f"failed {failed}"]
         best = best_trial(self._trials.values(), maximize=self._experiment.maximize)
         if best is not None:
-            parts.append(f"best {self._experiment.objective}={format_value(best.objective)} (#{best.number}: {format_values(best.values)})")
+            parts.insert(0, f"best {self._experiment.objective}={format_value(best.objective)} (trial {best.number})")
+            parts.append(format_values(best.values))
         return " · ".join(parts)
 
     def _refresh(self) -> None:
@@ -145,11 +146,13 @@ class RichReporter(Reporter):
             self.console.print(f"resuming: {finished} trials already finished", highlight=False, soft_wrap=True)
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("trials"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
+            BarColumn(bar_width=24, table_column=Column(no_wrap=True, min_width=24)),
+            MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TextColumn(
+                "{task.fields[status]}",
+                table_column=Column(no_wrap=True, overflow="ellipsis", max_width=max(20, self.console.width - 50)),
+            ),
             console=self.console,
             transient=False,
             disable=not self.console.is_terminal,  # in a log file the trial lines say it all
