@@ -12,7 +12,7 @@ from ..errors import HpoError
 from ..store import DEFAULT_RESULTS_ROOT
 from .app import app
 from .reporting import error_console
-from .run_cmd import report_error
+from .run_cmd import report_hpo_error
 
 __all__ = ["plot_command"]
 
@@ -39,5 +39,5 @@ def plot_command(
             written = plot_results(load_results(folder), output)
             typer.echo(f"wrote {written}")
     except HpoError as exc:
-        report_error(errors, str(exc), "plot")
+        report_hpo_error(errors, exc, "plot", path)
         raise typer.Exit(1) from None

@@ -13,7 +13,7 @@ from ..errors import HpoError
 from ..store import DEFAULT_RESULTS_ROOT
 from .app import app
 from .reporting import error_console
-from .run_cmd import report_error
+from .run_cmd import report_hpo_error
 
 __all__ = ["results_command"]
 
@@ -41,7 +41,7 @@ def results_command(
         for result in loaded:
             result.write_best_config()
     except HpoError as exc:
-        report_error(errors, str(exc), "results")
+        report_hpo_error(errors, exc, "results", path)
         raise typer.Exit(1) from None
     if output_format is OutputFormat.json:
         typer.echo(results_json(loaded))

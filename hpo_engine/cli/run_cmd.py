@@ -26,12 +26,22 @@ from ..store import DEFAULT_RESULTS_ROOT
 from .app import app
 from .reporting import error_console
 
-__all__ = ["run_command", "report_error", "load_manifest_or_exit"]
+__all__ = ["run_command", "report_error", "report_hpo_error", "load_manifest_or_exit"]
 
 
 def report_error(console: Console, message: str, command: str = "run") -> None:
     """One clear line on stderr: ``hpo <command>: <message>``."""
     console.print(f"hpo {command}: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def report_hpo_error(console: Console, error: HpoError, command: str, path: Path) -> None:
+    """A manifest's problems as ``hpo validate`` prints them; any other error as one line."""
+    if isinstance(error, ManifestError) and error.problems:
+        from .reporting import print_problems
+
+        print_problems(str(path), error.problems, console)
+    else:
+        report_error(console, str(error), command)
 
 
 def load_manifest_or_exit(path: Path, errors: Console):
