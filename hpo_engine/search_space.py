@@ -19,7 +19,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +54,11 @@ class Encoding:
     var_type: VarType
     lower: float
     upper: float
+
+
+#: Decimal arithmetic of grids: enough digits for any float range and step
+#: (1e308 / 5e-324 has 632 digits), so counting and stepping are always exact.
+_GRID = Context(prec=700)
 
 
 def _is_number(value: object) -> bool:
@@ -255,7 +260,7 @@ class _Range(Dimension):
 
     def _exponent_at(self, index: int) -> Decimal:
         assert self._step is not None
-        return self._min + self._step * index
+        return _GRID.add(self._min, _GRID.multiply(self._step, Decimal(index)))
 
     def _map_power(self, exponent: Decimal | float) -> float:
         """``power ** exponent`` (or the exponent itself without a power), as a float."""
@@ -288,7 +293,7 @@ class DoubleRange(_Range):
     def __init__(self, name: str, min_value: float, max_value: float, step: float | None = None, power: float | None = None) -> None:
         super().__init__(name, min_value, max_value, step, power)
         if self._step is not None:
-            self._count = int((self._max - self._min) // self._step) + 1
+            self._count = int(_GRID.divide_int(_GRID.subtract(self._max, self._min), self._step)) + 1
         elif self._min == self._max:
             self._count = 1
         else:

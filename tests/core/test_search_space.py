@@ -344,3 +344,12 @@ def test_first_points_of_a_huge_space_are_quick_enough_for_an_editor() -> None:
     assert space.size == (10**5 + 1) ** 6
     elapsed = time.perf_counter() - start
     assert elapsed < 60  # walking 10**30 points would never finish
+
+
+def test_wide_ranges_with_tiny_steps_are_counted_exactly() -> None:
+    """Regression: 0.005..1e40 step 0.001 raised decimal.InvalidOperation (28-digit context) inside validate_text."""
+    wide = DoubleRange("x", 0.005, 1e40, step=0.001)
+    assert wide.count == 10**43 - 4
+    assert wide.value_at(1) == 0.006 and wide.value_at(-1) == 1e40
+    extreme = DoubleRange("x", 5e-324, 1e308, step=5e-324)
+    assert len(str(extreme.count)) == 632

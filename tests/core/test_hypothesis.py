@@ -1,0 +1,121 @@
+"""Property tests: whatever the text, parse_yaml and validate_text return problems, never raise.
+
+Every problem must also lie inside the text (0-based line < line count), and its
+severity must be the one registered for its code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from hpo_engine.problems import CODES
+from hpo_engine.search_space import SearchSpace
+from hpo_engine.validation import validate_text
+from hpo_engine.yaml_source import parse_yaml
+
+from .support import BROKEN, EXAMPLES, VALID
+
+SEEDS = [VALID] + [p.read_text() for p in sorted(EXAMPLES.glob("*.yaml"))] + [p.read_text() for p in sorted(BROKEN.glob("*.yaml"))]
+#: Characters that matter to YAML, plus some that do not.
+YAML_ALPHABET = st.sampled_from(list(":-[]{},#&*!|>'\"%@`?\t\n \r\\$.0123456789eE+_") + ["a", "z", "é", "😀", "\x00", "\ufeff", "---", "...", "  ", "\n- ", ": "])
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def check(text: str) -> None:
+    document = parse_yaml(text)
+    result = validate_text(text, environ={})
+    assert result.document.problems == document.problems
+    lines = text.count("\n") + 1
+    for problem in result.problems:
+        assert problem.code in CODES
+        assert problem.severity is CODES[problem.code][0]
+        assert 0 <= problem.span.start.line <= lines and problem.span.start.column >= 0
+        assert problem.span.start <= problem.span.end or problem.span.end.line < problem.span.start.line  # spans are forward
+        for suggestion in problem.suggestions:
+            assert suggestion.title
+    if result.manifest is not None:
+        assert not result.has_errors
+        for reference in result.manifest.references:
+            if reference.optimization is not None:
+                space: SearchSpace = reference.optimization.space
+                space.describe_size()
+                list(space.preview_points(3))
+
+
+@SETTINGS
+@given(st.text(max_size=400))
+@example("a: [")
+@example("- [\n")
+@example("&a [*a]\n")
+@example("? [1, 2]\n: v\n")
+@example("\x00")
+@example("\ufeff")
+@example("a: !!binary AAAA\n")
+@example("a: !!int x\n")
+@example("a: !!float x\n")
+@example("a: !custom 1\n")
+@example("{a: 1, a: 2}\n")
+def test_random_text_never_raises(text: str) -> None:
+    check(text)
+
+
+@SETTINGS
+@given(st.lists(YAML_ALPHABET, max_size=120).map("".join))
+def test_yaml_looking_text_never_raises(text: str) -> None:
+    check(text)
+
+
+@st.composite
+def mutated_manifest(draw: st.DrawFn) -> str:
+    """An example manifest with a few characters inserted, deleted or replaced."""
+    text = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(1, 6))):
+        position = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "replace", "duplicate_line"]))
+        char = draw(YAML_ALPHABET | st.characters(max_codepoint=0x1F600))
+        if action == "insert":
+            text = text[:position] + char + text[position:]
+        elif action == "delete":
+            text = text[:position] + text[position + draw(st.integers(1, 12)) :]
+        elif action == "replace":
+            text = text[:position] + char + text[position + 1 :]
+        else:
+            lines = text.splitlines(keepends=True)
+            if lines:
+                index = min(position, len(lines) - 1)
+                lines.insert(index, lines[index])
+                text = "".join(lines)
+    return text
+
+
+@SETTINGS
+@given(mutated_manifest())
+def test_mutated_manifests_never_raise(text: str) -> None:
+    check(text)
+
+
+@st.composite
+def value_edit(draw: st.DrawFn) -> str:
+    """VALID with one scalar value replaced by an arbitrary YAML scalar."""
+    scalars = st.sampled_from(["0", "-1", "1e400", "-1e400", ".inf", "-.inf", ".nan", "1.5", "0x10", "true", "null", "~", "''", "[]", "{}", "[1, 1]", "abc", "9" * 40, "-0.0", "1e-400"])
+    lines = VALID.splitlines(keepends=True)
+    candidates = [i for i, line in enumerate(lines) if ": " in line]
+    index = draw(st.sampled_from(candidates))
+    key = lines[index].split(": ")[0]
+    lines[index] = f"{key}: {draw(scalars)}\n"
+    return "".join(lines)
+
+
+@SETTINGS
+@given(value_edit())
+def test_odd_values_never_raise(text: str) -> None:
+    check(text)
+
+
+def test_seeds_are_the_examples() -> None:
+    assert len(SEEDS) > 40
+    assert all(isinstance(Path(p), Path) for p in EXAMPLES.glob("*.yaml"))
