@@ -197,7 +197,7 @@ try {
     const text = await until(
       "trial lines in the output",
       async () => {
-        const t = await page.locator(".part.panel .monaco-editor .view-lines").first().innerText().catch(() => "");
+        const t = (await page.locator(".part.panel .monaco-editor .view-lines").allInnerTexts().catch(() => [])).join("\n").replace(/\u00a0/g, " ");
         return /trial \d complete accuracy=/.test(t) ? t : null;
       },
       15000,
