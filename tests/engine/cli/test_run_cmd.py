@@ -83,10 +83,11 @@ def test_sigkill_mid_experiment_then_resume_loses_nothing(make_experiment, tmp_p
     for number in finished_before:  # a finished trial is never rerun
         assert counts[number] == 1 and attempts[number] == 1
     for number in unfinished_before:  # an interrupted trial is rerun as the same number
-        assert counts[number] == 2 and attempts[number] == 2
+        # (the kill may have come after it was recorded running but before its program started)
+        assert attempts[number] == 2 and counts[number] in (1, 2)
     for number in range(8):
         assert (experiment.folder / "trials" / str(number) / "marker").read_text() == str(number)
-    assert sum(counts.values()) == 8 + len(unfinished_before)
+    assert set(counts) == set(range(8))
 
 
 @pytest.mark.slow
