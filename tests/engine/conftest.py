@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-#: Objective ``score = x + y``, written as val_dict_list.json; appends "SUBID PGID" to $HPO_TEST_STARTS
-#: and writes a ``marker`` file in its working folder.
+#: Objective ``score = x + y``, written as val_dict_list.json; appends "SUBID PGID" to $HPO_TEST_STARTS,
+#: writes a ``marker`` file in its working folder, and can wait for sibling trials ($HPO_TEST_SHARED).
 SCORE_PROGRAM = """
 import json, os, time
 values = json.load(open("config.json"))
@@ -31,6 +31,12 @@ if starts:
         handle.write(f"{os.environ['SUBID']} {os.getpgid(0)}\\n")
 open("marker", "w").write(os.environ["SUBID"])
 time.sleep(float(os.environ.get("HPO_TEST_SLEEP", "0")))
+shared = os.environ.get("HPO_TEST_SHARED")  # wait (bounded) until HPO_TEST_WAIT_FOR trials have started
+if shared:
+    open(os.path.join(shared, "started-" + os.environ["SUBID"]), "w").close()
+    limit = time.monotonic() + 20
+    while len(os.listdir(shared)) < int(os.environ["HPO_TEST_WAIT_FOR"]) and time.monotonic() < limit:
+        time.sleep(0.01)
 flag = os.environ.get("HPO_TEST_SLOW_FLAG")
 while flag and os.path.exists(flag):
     time.sleep(0.05)

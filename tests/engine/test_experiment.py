@@ -82,21 +82,30 @@ def test_rbfopt_through_the_engine_and_minimize(make_experiment) -> None:
     assert log.strip(), "rbfopt's table goes to optimizer.log"
 
 
+def wait_for_siblings(monkeypatch, tmp_path: Path, count: int) -> None:
+    """Each trial waits (20 s at most) until ``count`` trials have started: run one at a time, they could not overlap."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv("HPO_TEST_SHARED", str(shared))
+    monkeypatch.setenv("HPO_TEST_WAIT_FOR", str(count))
+
+
 def test_parallel_trials_really_overlap(make_experiment, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("HPO_TEST_SLEEP", "0.8")
+    wait_for_siblings(monkeypatch, tmp_path, 2)
     experiment = make_experiment(steps=4, method="random")
     summary = run(experiment, parallel=2)
     assert summary.finished == 4
-    spans = sorted((t.started_at, t.ended_at) for t in summary.trials)
-    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+    first, second = summary.trials[0], summary.trials[1]
+    assert second.started_at < first.ended_at and first.started_at < second.ended_at
+    assert max(first.duration, second.duration) < 15  # neither waited for its limit
 
 
-def test_max_concurrent_trials_from_the_manifest(make_experiment, monkeypatch) -> None:
-    monkeypatch.setenv("HPO_TEST_SLEEP", "0.8")
+def test_max_concurrent_trials_from_the_manifest(make_experiment, tmp_path: Path, monkeypatch) -> None:
+    wait_for_siblings(monkeypatch, tmp_path, 2)
     experiment = make_experiment(steps=2, method="random", max_concurrent_trials=2)
     summary = run(experiment)
-    first, second = sorted(summary.trials, key=lambda t: t.started_at)
-    assert second.started_at < first.ended_at
+    first, second = summary.trials
+    assert second.started_at < first.ended_at and max(first.duration, second.duration) < 15
 
 
 FAIL_ON_ODD = """
