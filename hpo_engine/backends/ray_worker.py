@@ -124,7 +124,7 @@ def run_trial_task(
     import ray
 
     context = ray.get_runtime_context()
-    if ray.get(board.register.remote(spec.number, context.get_node_id())):
+    if _answer(board.register.remote(spec.number, context.get_node_id())):
         return failed_to_start(spec, "cancelled", interrupted=True), b""
     root = worker_root()
     (root / "trials").mkdir(parents=True, exist_ok=True)
@@ -159,8 +159,6 @@ def kill_process_group(process_group: int) -> bool:
 
 def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float) -> TrialOutcome:
     """``run_trial`` with the command's process group registered and cancellation from the board."""
-    import ray
-
     try:
         prepared = prepare_trial(spec)
         launched = launch_trial(prepared)
@@ -169,7 +167,7 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float) -> TrialOutcome
     cancel_event = threading.Event()
     finished = threading.Event()
     try:
-        ray.get(board.started.remote(spec.number, launched.process.pid))
+        _answer(board.started.remote(spec.number, launched.process.pid))
         watcher = threading.Thread(
             target=_watch,
             args=(board, spec.number, cancel_event, finished),
@@ -188,13 +186,20 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float) -> TrialOutcome
     return collect_outcome(prepared, launched.started_at, end)
 
 
+def _answer(ref: Any, timeout: float = 60.0) -> Any:
+    """The value of ``ref``, waited for on a future rather than with ``ray.get``.
+
+    A task blocked in ``ray.get`` (or ``ray.wait``) lends its CPU back to Ray, which then
+    starts another trial on it: more trials than CPUs would run. A future does not.
+    """
+    return ref.future().result(timeout=timeout)
+
+
 def _watch(board: Any, number: int, cancel_event: threading.Event, finished: threading.Event) -> None:
     """Set ``cancel_event`` when the board says ``number`` is cancelled, or when the board is gone."""
-    import ray
-
     while not finished.is_set():
         try:
-            if ray.get(board.wait_cancel.remote(number, _WATCH_SECONDS)):
+            if _answer(board.wait_cancel.remote(number, _WATCH_SECONDS)):
                 cancel_event.set()
                 return
         except Exception:  # noqa: BLE001 - the driver (and its board) is gone: stop the trial

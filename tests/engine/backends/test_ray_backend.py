@@ -207,17 +207,18 @@ def test_same_trials_and_objectives_as_the_local_backend(ray_cluster: None, tmp_
         assert Path(trial.stdout_path).read_text().startswith("gpus")
 
 
-def test_trials_run_in_parallel(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
-    with RayBackend(2) as backend:
-        for number in (0, 1):
-            backend.launch(make_spec(definition, tmp_path, number, x=0.5, y=number, sleep=2.0))
-        assert backend.running == {0, 1}
-        outcomes = wait_all(backend, 2)
-    assert [o.state for o in outcomes] == [TrialState.COMPLETE] * 2
-    assert [o.objective for o in outcomes] == [1.0, 2.0]
-    starts = [o.metrics["final"]["t0"] for o in outcomes]
-    ends = [o.metrics["final"]["t1"] for o in outcomes]
-    assert max(starts) < min(ends), "the two trials did not overlap"
+def test_trials_run_in_parallel_up_to_the_cluster_cpus(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    with RayBackend(3) as backend:
+        for number in (0, 1, 2):
+            backend.launch(make_spec(definition, tmp_path, number, x=0.5, y=number, sleep=1.5))
+        assert backend.running == {0, 1, 2}
+        outcomes = wait_all(backend, 3)
+    assert [o.state for o in outcomes] == [TrialState.COMPLETE] * 3
+    assert [o.objective for o in outcomes] == [1.0, 2.0, 3.0]
+    intervals = [(o.metrics["final"]["t0"], o.metrics["final"]["t1"]) for o in outcomes]
+    at_once = [sum(1 for s, e in intervals if s <= start < e) for start, _ in intervals]
+    # Two trials overlapped; never three on 2 CPUs (one trial = 1 CPU, even while it talks to Ray).
+    assert max(at_once) == 2, intervals
 
 
 def test_in_flight_trials_are_bounded(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
@@ -265,29 +266,33 @@ def test_a_gpu_request_on_a_cpu_only_cluster_is_refused(ray_cluster: None, tmp_p
 
 
 def test_cancel_stops_a_running_trial_and_drops_a_queued_one(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
-    running_pid, queued_pid = tmp_path / "running.pid", tmp_path / "queued.pid"
+    pids = {number: tmp_path / f"{number}.pid" for number in (0, 1, 2)}
     with RayBackend(4, kill_grace_seconds=2.0) as backend:
-        # Two trials fill the 2 CPUs; the third waits in Ray's queue.
-        backend.launch(make_spec(definition, tmp_path, 0, sleep=60, pidfile=str(running_pid)))
-        backend.launch(make_spec(definition, tmp_path, 1, sleep=60))
-        backend.launch(make_spec(definition, tmp_path, 2, sleep=60, pidfile=str(queued_pid)))
+        # Two trials fill the 2 CPUs; the third (whichever Ray did not start) waits in Ray's queue.
+        for number, pidfile in pids.items():
+            backend.launch(make_spec(definition, tmp_path, number, sleep=60, pidfile=str(pidfile)))
         end = time.monotonic() + 60
-        while not running_pid.exists() and time.monotonic() < end:
+        while sum(p.exists() for p in pids.values()) < 2 and time.monotonic() < end:
             assert backend.wait(0.1) == []
-        assert running_pid.exists()
-        backend.cancel(2)
-        backend.cancel(0)
+        running = [n for n, p in pids.items() if p.exists()]
+        assert len(running) == 2
+        queued = next(n for n in pids if n not in running)
+        stopped, kept = running
+        backend.cancel(queued)
+        backend.cancel(stopped)
         started = time.monotonic()
         outcomes = {o.number: o for o in wait_all(backend, 2, limit=30)}
         assert time.monotonic() - started < 10
-        assert outcomes[0].state is outcomes[2].state is TrialState.INTERRUPTED
-        assert outcomes[0].failure_reason == "cancelled"
-        assert not queued_pid.exists()
-        assert process_gone(int(running_pid.read_text()))
-        assert (tmp_path / "results" / "trials" / "0" / "stdout.log").exists()
-        assert backend.running == {1}
-    # Leaving the block cancelled trial 1; its outcome was kept for wait().
-    assert [(o.number, o.state) for o in backend.wait(0)] == [(1, TrialState.INTERRUPTED)]
+        assert set(outcomes) == {queued, stopped}
+        assert outcomes[stopped].state is outcomes[queued].state is TrialState.INTERRUPTED
+        assert outcomes[stopped].failure_reason == "cancelled"
+        assert not pids[queued].exists()
+        assert process_gone(int(pids[stopped].read_text()))
+        assert (tmp_path / "results" / "trials" / str(stopped) / "stdout.log").exists()
+        assert backend.running == {kept}
+    # Leaving the block cancelled the last trial; its outcome was kept for wait().
+    assert [(o.number, o.state) for o in backend.wait(0)] == [(kept, TrialState.INTERRUPTED)]
+    assert process_gone(int(pids[kept].read_text()))
 
 
 def test_an_unreachable_address_fails_fast_with_one_line(tmp_path: Path, definition: Path) -> None:
