@@ -113,10 +113,7 @@ class SourceDocument:
 
     def __post_init__(self) -> None:
         if not self._line_starts:
-            starts = [0]
-            for match in re.finditer("\n", self.text):
-                starts.append(match.end())
-            self._line_starts = starts
+            self._line_starts = _line_starts(self.text)
 
     @property
     def parsed(self) -> bool:
@@ -186,8 +183,8 @@ class SourceDocument:
         if line >= len(self._line_starts):
             return ""
         start = self._line_starts[line]
-        end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        end = self._line_starts[line + 1] if line + 1 < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
 
     @property
     def line_count(self) -> int:
@@ -195,6 +192,15 @@ class SourceDocument:
 
 
 # -- parsing ------------------------------------------------------------------------
+
+#: Line breaks as YAML and LSP count them: "\r\n", "\r" or "\n".
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+
+
+def _line_starts(text: str) -> list[int]:
+    """Code-point offsets where each 0-based line starts."""
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
 
 _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 
@@ -381,10 +387,7 @@ class _Text:
 
     @classmethod
     def of(cls, text: str) -> "_Text":
-        starts = [0]
-        for match in re.finditer("\n", text):
-            starts.append(match.end())
-        return cls(text, starts)
+        return cls(text, _line_starts(text))
 
     def offset(self, position: Position) -> int:
         if position.line >= len(self.line_starts):
@@ -398,8 +401,8 @@ class _Text:
         if line >= len(self.line_starts):
             return ""
         start = self.line_starts[line]
-        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.text)
-        return self.text[start:end]
+        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
 
     def entry_removal_span(self, key_span: Span, value_span: Span) -> Span:
         """Whole lines of a block entry (key line through value end), else just ``key: value``."""

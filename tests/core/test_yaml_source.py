@@ -273,3 +273,18 @@ def test_recursive_alias_does_not_loop() -> None:
 def test_deep_nesting_is_a_problem_not_a_crash() -> None:
     document = parse_yaml("a: " + "[" * 5000 + "]" * 5000 + "\n")
     assert isinstance(document, SourceDocument)
+
+
+def test_a_lone_carriage_return_is_a_line_break_as_in_yaml_and_lsp() -> None:
+    """Regression: lines were split on "\\n" only, so after a lone "\\r" every position drifted from the parser's."""
+    document = parse_yaml("a: 1\rb: 2\rb: 3\r")
+    (problem,) = document.problems
+    assert problem.code == "HPO002" and problem.span == Span.at(2, 0, 2, 1)
+    assert document.line_count == 4 and document.line_text(2) == "b: 3"
+    assert problem.suggestions[0].edits[0].span == Span.at(2, 0, 3, 0)
+    document = parse_yaml("a: 1\rb: [1\rc: 2\r")
+    assert document.problems[0].span.start == Position(1, 3)
+    assert document.line_text(1)[3] == "["
+    mixed = parse_yaml("a: 1\r\nb: x\rc: 3\n")
+    assert [mixed.line_text(i) for i in range(mixed.line_count)] == ["a: 1", "b: x", "c: 3", ""]
+    assert mixed.entry_at(["c"]).key_span == Span.at(2, 0, 2, 1)

@@ -1,0 +1,180 @@
+"""Writes docs/problem-codes.md by running ``hpo validate`` on the examples in examples/broken/.
+
+Every message in the document is what hpo prints today, not a hand-written copy;
+``tests/core/test_problem_codes_doc.py`` fails when the document is out of date.
+Regenerate with::
+
+    .venv/bin/python -m tests.core.problem_codes_doc
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import hpo_engine.cli  # noqa: F401  (registers the commands)
+from hpo_engine.cli.app import app
+from hpo_engine.cli.reporting import format_problem
+from hpo_engine.problems import CODES
+from hpo_engine.validation import validate_text
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "problem-codes.md"
+
+#: Variables the examples use that must not be set when the messages are generated.
+UNSET = ("CACHE_DIR", "RESULT_DIRS")
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    file: str  # relative to the repository root
+    explanation: str
+
+
+EXAMPLES = [
+    Example("HPO001", "examples/broken/unclosed-bracket.yaml", "The text is not valid YAML. An unclosed `[`, `{` or quote is reported where it opens, not where the parser gave up; other syntax errors where the parser stopped."),
+    Example("HPO001", "examples/broken/unclosed-quote.yaml", ""),
+    Example("HPO002", "examples/broken/duplicate-key.yaml", "A mapping has the same key twice. YAML keeps only one of the values, so one of them is silently lost. The fix removes the later entry (all of its lines)."),
+    Example("HPO003", "examples/broken/tabs.yaml", "YAML indents with spaces only; a tab in the indentation is reported on every line that has one (up to 20)."),
+    Example("HPO004", "examples/broken/two-documents.yaml", "A manifest is one YAML document; a `---` line starts a second one, which hpo would ignore."),
+    Example("HPO005", "examples/broken/comments-only.yaml", "The file is empty, or holds only comments or `null`."),
+    Example("HPO006", "examples/broken/top-level-list.yaml", "The top level must be a mapping (`settings:`, `training_references:` ...), not a list or a single value."),
+    Example("HPO101", "examples/seed-typo.yaml", "A key that the schema does not know, with the closest known keys as suggestions (ranked by similarity; the `step\"` typo of IBM's own sample is the first example). Objects whose fields are known are closed: an unknown key is an error, not ignored."),
+    Example("HPO101", "examples/broken/min-vlaue.yaml", ""),
+    Example("HPO102", "examples/broken/missing-command.yaml", "A required key is missing: `name` and `command` of a training reference, `min_value`/`max_value` of a range, `method` and `hyper_parameters` of an optimization section, `name` and `parameters` of a method, `training_references` at the top level (or, for a fragment, `hyper_parameters_optimization`). A key that is only misspelled is reported once, as HPO101."),
+    Example("HPO103", "examples/broken/wrong-type.yaml", "A value of the wrong type: a string where a number is needed, a single value where a list is needed, and so on."),
+    Example("HPO104", "examples/broken/method-rbfop.yaml", "A value that is not among the allowed ones, with the closest allowed values as suggestions: method names, method parameter names, `maximize_or_minimize`, `time_interval`."),
+    Example("HPO104", "examples/broken/maximise.yaml", ""),
+    Example("HPO104", "examples/broken/num-optimiser-steps.yaml", ""),
+    Example("HPO105", "examples/broken/two-kinds.yaml", "A hyper-parameter has a `name` and exactly one of `double_range`, `int_range`, `double_values`, `int_values`, `string_values`; this one has none or several."),
+    Example("HPO106", "examples/broken/steps-zero.yaml", "A value outside its allowed bounds or form: `num_optimizer_steps` and `max_concurrent_trials` at least 1, `max_failed_trials` at least 0, an empty `name`, `.inf`/`.nan` in a range or a value list, a `power` whose values overflow a floating-point number."),
+    Example("HPO107", "examples/broken/wrong-value-key.yaml", "A known method parameter given with the wrong value key (`num_optimizer_steps` takes `int_value`; `objective` takes `string_value`; `trial_timeout_seconds` takes `double_value` or `int_value`). The fix renames the key."),
+    Example("HPO201", "examples/broken/min-greater-than-max.yaml", "`min_value` is larger than `max_value`: the range is empty. The fix swaps the two values. (`min_value` equal to `max_value` is fine: it pins one value.)"),
+    Example("HPO202", "examples/broken/step-not-positive.yaml", "`step` must be positive."),
+    Example("HPO203", "examples/broken/step-larger-than-range.yaml", "`step` is larger than `max_value - min_value`, so only `min_value` would ever be used."),
+    Example("HPO204", "examples/broken/int-range-fraction.yaml", "`int_range` needs integer bounds, step and power; use `double_range` for fractional values."),
+    Example("HPO205", "examples/broken/power-one.yaml", "`power` must be positive and not 1 (`1 ** v` is 1 for every v)."),
+    Example("HPO205", "examples/broken/power-negative.yaml", ""),
+    Example("HPO206", "examples/broken/empty-values.yaml", "A `double_values`, `int_values` or `string_values` list is empty."),
+    Example("HPO207", "examples/broken/duplicate-values.yaml", "A value is listed twice. Each value is tried once (the search space keeps one copy), so this is a warning; the fix removes the repeat."),
+    Example("HPO208", "examples/broken/duplicate-hyper-parameter.yaml", "Two hyper-parameters of one reference have the same name; `config.json` can hold only one value for it."),
+    Example("HPO209", "examples/broken/parameter-twice.yaml", "A method parameter is given twice; only the first is used."),
+    Example("HPO210", "examples/broken/missing-objective.yaml", "`objective`, `maximize_or_minimize` and `num_optimizer_steps` are required method parameters (a misspelled one is reported as HPO104 instead)."),
+    Example("HPO210", "examples/broken/missing-steps.yaml", ""),
+    Example("HPO211", "examples/broken/steps-over-grid.yaml", "`num_optimizer_steps` is larger than the number of distinct points of a finite space: only that many different models exist, so the search stops early (random and grid never repeat a point)."),
+    Example("HPO212", "examples/broken/rbfopt-too-few-steps.yaml", "`rbfopt` fits a model of the objective; with no more runs than hyper-parameters it cannot fit one and only samples at random."),
+    Example("HPO213", "examples/broken/grid-continuous.yaml", "The `grid` method needs a finite space; a `double_range` without `step` is continuous."),
+    Example("HPO214", "examples/broken/duplicate-reference.yaml", "Two training references have the same name; results are stored per reference name."),
+    Example("HPO215", "examples/broken/unknown-variable.yaml", "A `${VAR}` (or `$VAR`) in `command` that is neither a standard variable (`DATA_DIR`, `RESULT_DIR`, `LOG_DIR`, `JOB_STATE_DIR`, `SUBID`, `TRAINING_ID`) nor set in the environment where hpo runs. Information only: it may be set when the experiment runs. A name close to a standard one gets a suggestion. The position is exact, also inside a command written over several lines."),
+    Example("HPO216", "examples/broken/plaintext-credential.yaml", "A credential (a key named like `secret`, `password`, `access_key`, `token`, ...) written in plain text under `connection`. Write `${ENV_VAR}` instead. Placeholders such as `<ACCESS KEY>`, `${VAR}` or `***` are not warned."),
+    Example("HPO217", "examples/broken/unknown-compute.yaml", "`compute_configuration.name` is not one of the original service's sizes (`k80`, `k80x2`, `k80x4`, `p100`, `v100`, `v100x2`)."),
+    Example("HPO218", "examples/broken/no-hyper-parameters.yaml", "`hyper_parameters` is empty: there is nothing to optimize."),
+]
+
+#: HPO007 comes from text that holds NUL bytes (an editor buffer); a file like that is refused before parsing.
+BINARY_TEXT = "settings:\n  name: x\x00\n"
+
+
+def run_validate(file: str, *options: str) -> str:
+    """What ``hpo validate [OPTIONS] FILE`` prints (stdout), run from the repository root."""
+    previous = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(app, ["validate", *options, file], env={name: None for name in UNSET})
+    finally:
+        os.chdir(previous)
+    return result.stdout
+
+
+def binary_file_message() -> str:
+    """What ``hpo validate model.bin`` prints on stderr for a binary file."""
+    previous = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "model.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+        os.chdir(folder)
+        try:
+            result = CliRunner().invoke(app, ["validate", "model.bin"])
+        finally:
+            os.chdir(previous)
+    assert result.exit_code == 2
+    return result.stderr.strip()
+
+
+def excerpt(file: str, code: str) -> str:
+    """The lines around the first problem with ``code``, numbered, with carets under its span."""
+    lines = (ROOT / file).read_text(encoding="utf-8").splitlines()
+    if not lines:
+        return "(an empty file)"
+    record = next(r for r in json.loads(run_validate(file, "--format", "json")) if r["code"] == code)
+    line, column = record["line"], record["column"]
+    end = record["end_column"] if record["end_line"] == line else len(lines[line - 1]) + 1
+    first, last = max(1, line - 4), min(len(lines), line + 1)
+    width = len(str(last))
+    out = []
+    for number in range(first, last + 1):
+        out.append(f"{number:>{width}} | {lines[number - 1]}".rstrip())
+        if number == line:
+            out.append(" " * width + " | " + " " * (column - 1) + "^" * max(1, end - column))
+    return "\n".join(out)
+
+
+def render() -> str:
+    out = [
+        "# Problem codes",
+        "",
+        "Every problem `hpo validate` (and the language server) reports has a stable code. Errors make",
+        "`hpo validate` exit 1; warnings only with `--strict`; infos never. Lines and columns are 1-based",
+        "(columns count characters). This page is generated by running `hpo validate` on the manifests in",
+        "[`examples/broken/`](../examples/broken/) (`.venv/bin/python -m tests.core.problem_codes_doc`); a test",
+        "checks that it is up to date and lists every code.",
+        "",
+        "| code | severity | meaning |",
+        "|---|---|---|",
+    ]
+    for code, (severity, meaning) in CODES.items():
+        out.append(f"| [{code}](#{code.lower()}) | {severity.value} | {meaning} |")
+    out.append("")
+    groups = {"HPO0": "Reading the text", "HPO1": "Schema", "HPO2": "Rules a schema cannot express"}
+    shown_group = None
+    for code, (severity, meaning) in CODES.items():
+        group = groups[code[:4]]
+        if group != shown_group:
+            out += [f"## {group}", ""]
+            shown_group = group
+        out += [f"### {code}", "", f"**{severity.value}** — {meaning}.", ""]
+        if code == "HPO007":
+            problem = validate_text(BINARY_TEXT, environ={}).problems[0]
+            out += [
+                "The text holds NUL bytes: it is binary, not YAML. The language server reports this for such a",
+                "buffer; `hpo validate` refuses such a file before parsing it, with one line on stderr and exit",
+                "code 2 (as for a missing file, a folder, a file that is not UTF-8 or one over 20 MiB):",
+                "",
+                "```text",
+                format_problem("<buffer>", problem),
+                "$ hpo validate model.bin",
+                binary_file_message(),
+                "```",
+                "",
+            ]
+            continue
+        for example in (e for e in EXAMPLES if e.code == code):
+            output = run_validate(example.file)
+            if example.explanation:
+                out += [example.explanation, ""]
+            out += [f"[`{example.file}`](../{example.file}):", "", "```text", excerpt(example.file, code), "```", "", "```text", f"$ hpo validate {example.file}", output.rstrip("\n"), "```", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def main() -> None:
+    DOC.write_text(render(), encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
