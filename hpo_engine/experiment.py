@@ -578,7 +578,9 @@ def run_reference(
             reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache"
         )
         record = _experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
+        created = not ResultStore.exists(folder)
         store = _open_store(folder, record, options.resume, reporter)
+        discard = False
         try:
             interrupted = store.mark_interrupted("the previous `hpo run` stopped while it ran")
             if interrupted:
@@ -621,8 +623,14 @@ def run_reference(
                 launched=run.launched,
                 signal_number=stop.signal_number,
             )
+        except HpoError:
+            # e.g. an optimizer that cannot search this space: leave no empty experiment behind
+            discard = created and run.launched == 0
+            raise
         finally:
             store.close()
+            if discard:
+                ResultStore.remove(folder)
     reporter.reference_finished(summary)
     return summary
 

@@ -301,6 +301,13 @@ class ResultStore:
     def close(self) -> None:
         self._db.close()
 
+    @classmethod
+    def remove(cls, folder: Path) -> None:
+        """Delete the store files of ``folder`` (a closed store with no trial worth keeping)."""
+        path = cls.path_in(folder)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
     def __enter__(self) -> "ResultStore":
         return self
 

@@ -324,3 +324,20 @@ def test_resume_after_too_many_failures_needs_a_higher_limit(make_experiment) ->
     fixed = run(experiment, resume=True)
     assert fixed.status is RunStatus.COMPLETE and fixed.finished == 4
     assert [t.state for t in fixed.trials] == [TrialState.FAILED] + [TrialState.COMPLETE] * 3
+
+
+def test_an_optimizer_error_leaves_no_empty_experiment(make_experiment) -> None:
+    from hpo_engine.errors import OptimizerError
+
+    import dataclasses
+
+    experiment = make_experiment(method="random")
+    manifest = load_manifest(experiment.manifest)
+    reference = manifest.references[0]
+    # the validator refuses grid on a continuous space; build such a reference by hand
+    method = dataclasses.replace(reference.optimization.method, name="grid")
+    reference = dataclasses.replace(reference, optimization=dataclasses.replace(reference.optimization, method=method))
+    with pytest.raises(OptimizerError):
+        run_reference(manifest, reference, RunOptions(results_root=experiment.results))
+    assert not (experiment.folder / "trials.sqlite").exists()
+    assert run(experiment).finished == 4
