@@ -31,6 +31,13 @@ Direction and failures
     succeeded yet. The library clips extreme values to the median
     (``dynamism_clipping``), which limits the effect of that constant.
 
+Resume
+    :meth:`RbfoptSearch.warm_start` (before the first ``ask``) passes the finished
+    trials to ``RbfoptAlgorithm(settings, black_box, init_node_pos, init_node_val)``.
+    With at least one point more than the library's coordinates (a fully determined
+    model) the library starts from them alone; with fewer it also evaluates its own
+    initial design. The library's cycle of search steps starts over.
+
 Random fallback (as the original service did: "will simply run a random search")
     Points are drawn uniformly at random (log-uniform on continuous power ranges,
     never repeating a grid point) when: the budget is not larger than the number
