@@ -267,6 +267,8 @@ class _Run:
     root: Path
     folders: list[Path]
     total: int
+    objective: str | None = None
+    maximize: bool = True
     process: asyncio.subprocess.Process | None = None
     token: types.ProgressToken | None = None
     cancelled: bool = False
@@ -320,6 +322,8 @@ class Experiments:
             root=root,
             folders=[store_folder(root, manifest.settings.name, r.name) for r in references],
             total=sum(r.optimization.method.num_optimizer_steps for r in references if r.optimization),
+            objective=references[0].optimization.method.objective if references[0].optimization else None,
+            maximize=references[0].optimization.method.maximize if references[0].optimization else True,
         )
         self.runs[uri] = run
         try:
@@ -385,6 +389,8 @@ class Experiments:
         state = "cancelled" if run.cancelled else ("complete" if exit_code == 0 else "failed")
         message = self._message(stdout, run, exit_code)
         summary = summary_json(run.uri, run.root, reads, state, exit_code=exit_code, message=message, ran_saved_file=ran_saved, manifest=str(run.manifest))
+        if not reads:  # stopped or failed before any store was written: describe it from the manifest
+            summary.update(objective=run.objective, maximize=run.maximize)
         if run.token is not None:
             done = sum(1 for r in reads for t in r.trials if t.state in _FINISHED)
             self.server.work_done_progress.end(run.token, types.WorkDoneProgressEnd(message=f"{state}: {done} trials"))
@@ -403,6 +409,8 @@ class Experiments:
             parts.append(str(data["error"]))
         if not parts and run.stderr:
             parts.append(run.stderr[-1])
+        if not parts and run.cancelled:
+            parts.append("stopped before any trial finished")
         if not parts:
             parts.append(f"exit code {exit_code}")
         return "; ".join(parts)
@@ -418,10 +426,12 @@ class Experiments:
     def _poll(self, run: _Run) -> list[_StoreRead]:
         """Reads the stores; notifies new finished trials; reports progress. Returns what it read."""
         reads = [r for r in (_read_store(f) for f in run.folders) if r is not None]
-        done = 0
+        done = running = 0
         best: tuple[float, str] | None = None
         for read in reads:
             for trial in read.trials:
+                if trial.state is TrialState.RUNNING:
+                    running += 1
                 if trial.state not in _FINISHED:
                     continue
                 if trial.state in (TrialState.COMPLETE, TrialState.FAILED):
@@ -436,6 +446,8 @@ class Experiments:
                     best = (top.objective, read.objective)
         if run.token is not None:
             text = f"{done}/{run.total} trials"
+            if running:
+                text += f" ({running} running)"
             if best is not None:
                 text += f", best {best[1]} = {best[0]:.6g}"
             if run.cancelled:

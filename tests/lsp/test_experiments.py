@@ -177,7 +177,7 @@ async def _start_slow_run(client: LanguageClient, tmp_path: Path, token: str):
     uri = open_document(client, manifest)
     client.progress_reports.setdefault(token, [])
     task = asyncio.ensure_future(run_command(client, uri, token))
-    await wait_until(lambda: any(p.kind == "report" for p in client.progress_reports[token]))
+    await wait_until(lambda: any(p.kind == "report" and "(1 running)" in (p.message or "") for p in client.progress_reports[token]))
     return uri, task
 
 
@@ -189,7 +189,8 @@ async def test_cancel_command_stops_the_run(client: LanguageClient, tmp_path: Pa
     summary = await asyncio.wait_for(task, 30)
     assert time.monotonic() - started < 20
     assert _get(summary, "state") == "cancelled"
-    assert all(_get(t, "state") != "complete" for t in _get(summary, "trials"))
+    assert [_get(t, "state") for t in _get(summary, "trials")] == ["interrupted"]
+    assert not any(p.kind == "report" and p.message.startswith("1/") for p in client.progress_reports["slow-1"])
 
 
 async def test_progress_cancel_stops_the_run(client: LanguageClient, tmp_path: Path):

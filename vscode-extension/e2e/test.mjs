@@ -205,6 +205,25 @@ try {
     await shot("trial-log");
     return text.split("\n").filter((l) => /trial \d/.test(l)).length + " trial lines";
   });
+  await step("HPO: Stop experiment stops a running experiment", async () => {
+    await openFile("slow.hpo.yaml");
+    await runCommand("HPO: Run experiment");
+    await page.locator(".notifications-toasts .notification-toast", { hasText: "slow.hpo.yaml" }).first().waitFor({ timeout: 30000 });
+    await until("the first trial to start", async () => (await page.locator(".notifications-toasts .notification-toast", { hasText: "0/5 trials (1 running)" }).count()) > 0, 30000);
+    await shot("slow-run-progress");
+    const started = Date.now();
+    await runCommand("HPO: Stop experiment");
+    const frame = await until(
+      "the results of the stopped run",
+      () => frameWith(".summary .state", async (f) => (await f.locator(".summary .state").innerText()).trim() === "cancelled" && (await f.locator("h1").innerText()).includes("slow.hpo.yaml")),
+      30000,
+      300,
+    );
+    const rows = await frame.locator("table.trials tbody tr").allInnerTexts();
+    if (!rows.some((r) => r.includes("interrupted"))) throw new Error(`expected an interrupted trial, got ${JSON.stringify(rows)}`);
+    await shot("stopped");
+    return `stopped after ${((Date.now() - started) / 1000).toFixed(1)}s; trials: ${rows.map((r) => r.replace(/\s+/g, " ").trim()).join(" | ")}`;
+  });
 } catch (error) {
   failed = true;
   console.error(`[e2e] FAILED: ${error?.stack ?? error}`);
