@@ -64,10 +64,14 @@ Side effects contained
     The library reseeds numpy's *global* random generator and prints a progress
     table. Around each interaction the global random state of the program is
     saved and restored (the library keeps its own state between interactions,
-    so a seed gives the same proposals whatever the program does meanwhile), and
-    the table, together with anything the library writes to ``sys.stdout`` or
-    ``sys.stderr`` during the interaction, goes to ``log_stream`` (``None``:
-    discarded). ``ask``/``tell`` are not thread-safe: call them from one thread.
+    so a seed gives the same proposals whatever the program does meanwhile). The
+    table goes to ``log_stream`` (``None``: discarded), and so do the messages the
+    library writes to ``sys.stderr`` on numerical trouble: during an interaction
+    ``sys.stderr`` is a stand-in that routes the library thread's writes to the log
+    and every other thread's to the real stream (``sys.stdout`` is left alone:
+    the library writes nothing there once its output stream is set, and a
+    progress display refreshing from another thread must keep its terminal).
+    ``ask``/``tell`` are not thread-safe: call them from one thread.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ import queue
 import shutil
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 import numpy as np
@@ -113,6 +117,25 @@ class _NullStream:
 
     def flush(self) -> None:
         return None
+
+
+class _ThreadRouter:
+    """Stands in for ``sys.stderr``: writes from the library's thread go to the log, the others pass through."""
+
+    def __init__(self, original: TextIO, log: TextIO, library_thread: Callable[[], int | None]) -> None:
+        self._original, self._log, self._library_thread = original, log, library_thread
+
+    def _target(self) -> TextIO:
+        return self._log if threading.get_ident() == self._library_thread() else self._original
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
 
 
 def solvers_available() -> bool:
@@ -481,12 +504,13 @@ class RbfoptSearch(Optimizer):
 
     @contextlib.contextmanager
     def _sandbox(self) -> Iterator[None]:
-        """Swap numpy's global random state for the library's; send stdout/stderr to the log."""
+        """Swap numpy's global random state for the library's; route the library thread's stderr to the log."""
         saved = np.random.get_state()
         if self._library_rng_state is not None:
             np.random.set_state(self._library_rng_state)
         try:
-            with contextlib.redirect_stdout(self._log), contextlib.redirect_stderr(self._log):  # type: ignore[type-var]
+            router = _ThreadRouter(sys.stderr, self._log, lambda: self._thread.ident if self._thread is not None else None)
+            with contextlib.redirect_stderr(router):  # type: ignore[type-var]
                 yield
         finally:
             self._library_rng_state = np.random.get_state()
