@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from ..errors import HpoError
 from ..store import DEFAULT_RESULTS_ROOT

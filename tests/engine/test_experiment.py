@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 from pathlib import Path
@@ -173,24 +172,32 @@ def test_resume_without_results_starts_afresh(make_experiment) -> None:
     assert summary.finished == 2 and any("nothing to resume" in n for n in events.notes)
 
 
+def killed_while_running(experiment, number: int, values: dict) -> Path:
+    """Leave the store as a SIGKILL would: trial ``number`` recorded running, its folder half written."""
+    with ResultStore.open(experiment.folder) as store:
+        store.record_running(number, values)
+    folder = experiment.folder / "trials" / str(number)
+    folder.mkdir(parents=True)
+    (folder / "marker").write_text("stale")
+    return folder
+
+
 def test_resume_reruns_interrupted_trials_with_same_number_and_values(make_experiment) -> None:
-    experiment = make_experiment(steps=4, random_seed=2)
+    experiment = make_experiment(steps=2, random_seed=2)
     run(experiment)
-    # make it look as if trial 2 was running and 3 never started when the process died
-    store = ResultStore.open(experiment.folder)
-    store._db.execute("DELETE FROM trials WHERE number = 3")
-    store._db.execute("UPDATE trials SET state = 'running', objective = NULL WHERE number = 2")
-    values_2 = store.trial(2).values
-    store.close()
+    killed_while_running(experiment, 2, {"x": 0.5, "y": 2})
+    make_experiment(steps=4, random_seed=2)
     events = Events()
     summary = run(experiment, events, resume=True)
-    assert summary.finished == 4
-    assert events.started[0] == (2, True)
-    assert [n for n, rerun in events.started] == [2, 3]
+    assert summary.finished == 4 and summary.status is RunStatus.COMPLETE
+    assert events.started == [(2, True), (3, False)]
+    assert any("were running when the previous run stopped" in n for n in events.notes)
     by_number = {t.number: t for t in summary.trials}
-    assert by_number[2].values == values_2 and by_number[2].attempts == 2
+    assert by_number[2].values == {"x": 0.5, "y": 2} and by_number[2].attempts == 2
+    assert by_number[2].objective == 2.5
     assert by_number[0].attempts == 1 and by_number[1].attempts == 1
-    assert (experiment.folder / "interrupted" / "2-attempt1" / "marker").exists()
+    assert (experiment.folder / "trials" / "2" / "marker").read_text() == "2"
+    assert (experiment.folder / "interrupted" / "2-attempt1" / "marker").read_text() == "stale"
 
 
 def test_resume_refuses_a_changed_search_space(make_experiment) -> None:
@@ -289,18 +296,17 @@ def test_resume_stops_orphaned_trial_processes(make_experiment) -> None:
 
     experiment = make_experiment(steps=2, random_seed=2)
     run(experiment)
-    store = ResultStore.open(experiment.folder)
-    store._db.execute("UPDATE trials SET state = 'running', objective = NULL WHERE number = 1")
-    store.close()
+    folder = killed_while_running(experiment, 2, {"x": 0.5, "y": 2})
+    make_experiment(steps=3, random_seed=2)
     # a trial process left behind by a SIGKILLed run, still working in its folder
-    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], cwd=experiment.folder / "trials" / "1")
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], cwd=folder)
     try:
         summary = run(experiment, resume=True)
         assert orphan.wait(timeout=10) == -9
     finally:
         if orphan.poll() is None:
             orphan.kill()
-    assert summary.finished == 2
+    assert summary.finished == 3
 
 
 def test_one_run_per_store_at_a_time(make_experiment) -> None:
