@@ -84,6 +84,9 @@ def run_command(
     if backend not in BACKENDS:
         report_error(errors, f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
         raise typer.Exit(EXIT_ERROR)
+    if data_dir is not None and not data_dir.is_dir():
+        report_error(errors, f"--data-dir {data_dir}: no such folder")
+        raise typer.Exit(EXIT_ERROR)
     loaded = load_manifest_or_exit(manifest, errors)
     if json_output or quiet:
         reporter: Reporter = Reporter()

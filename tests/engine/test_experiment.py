@@ -347,3 +347,26 @@ def test_an_optimizer_error_leaves_no_empty_experiment(make_experiment) -> None:
         run_reference(manifest, reference, RunOptions(results_root=experiment.results))
     assert not (experiment.folder / "trials.sqlite").exists()
     assert run(experiment).finished == 4
+
+
+def test_every_reference_with_hpo_runs_in_order(make_experiment) -> None:
+    experiment = make_experiment(steps=2)
+    data = json.loads(experiment.manifest.read_text())
+    second = json.loads(json.dumps(data["training_references"][0]))
+    second["name"] = "second/ref"  # sanitized into a folder name
+    plain = {"name": "no-hpo", "training_definition_url": "definition", "command": "python3 train.py"}
+    data["training_references"] += [plain, second]
+    experiment.manifest.write_text(json.dumps(data))
+    summaries = run_manifest(load_manifest(experiment.manifest), RunOptions(results_root=experiment.results))
+    assert [(s.experiment.reference, s.finished) for s in summaries] == [("ref", 2), ("second/ref", 2)]
+    assert summaries[1].folder == experiment.results / "exp" / "second_ref"
+
+
+def test_sigterm_exit_code(make_experiment) -> None:
+    import signal
+
+    stop = StopRequest()
+    stop.request(signal.SIGTERM)
+    manifest = load_manifest(make_experiment(steps=2).manifest)
+    summary = run_reference(manifest, manifest.references[0], RunOptions(results_root=make_experiment().results), stop=stop)
+    assert summary.status is RunStatus.INTERRUPTED and summary.exit_code == 143 and summary.launched == 0

@@ -201,3 +201,11 @@ def test_unknown_reference_and_backend(make_experiment) -> None:
     assert result.exit_code == 1 and "no training reference named 'other'" in result.stderr
     result = runner.invoke(app, ["run", str(experiment.manifest), "--backend", "cloud"])
     assert result.exit_code == 1 and "unknown backend 'cloud'" in result.stderr
+
+
+def test_missing_data_dir_and_directory_as_manifest(make_experiment, tmp_path: Path) -> None:
+    experiment = make_experiment(steps=1)
+    result = runner.invoke(app, ["run", str(experiment.manifest), "--data-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and result.stderr.strip() == f"hpo run: --data-dir {tmp_path / 'nowhere'}: no such folder"
+    result = runner.invoke(app, ["run", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and result.stderr.strip().count("\n") == 0
