@@ -385,13 +385,13 @@ class RayBackend(TrialBackend):
             return
         if not where or where[1] is None:
             return
-        node_id, group = where
+        node_id, group, folder = where
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         try:
             self._killer.options(
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
-            ).remote(group)
+            ).remote(group, folder)
         except Exception:  # noqa: BLE001 - the node is gone, and the group with it
             pass
 

@@ -23,6 +23,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,7 @@ from ..errors import TrialError
 __all__ = [
     "TRIAL_OUTPUTS",
     "NOT_PACKED",
+    "CACHE_DAYS",
     "pack_definition",
     "unpack_definition",
     "pack_outputs",
@@ -51,6 +53,9 @@ TRIAL_OUTPUTS: tuple[str, ...] = (
 )
 #: Folder names never packed from a training definition (as ``trials.workdir`` never copies them).
 NOT_PACKED = frozenset({"__pycache__", ".git", ".hg", ".svn"})
+#: A node deletes an extracted definition that no trial used for this many days.
+CACHE_DAYS = 7
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def worker_root() -> Path:
@@ -80,7 +85,7 @@ def pack_definition(definition_dir: Path, *, exclude: Iterable[Path] = ()) -> by
                 names[:] = sorted(n for n in names if n not in NOT_PACKED and not skipped(base / n))
                 for name in sorted(files):
                     path = base / name
-                    bundle.write(path, path.relative_to(root).as_posix())
+                    _write_stable(bundle, path, path.relative_to(root).as_posix())
     except OSError as exc:
         raise TrialError(f"cannot pack training definition {root}: {exc}") from exc
     return buffer.getvalue()
@@ -90,12 +95,19 @@ def unpack_definition(data: bytes, cache_dir: Path) -> Path:
     """Extract a packed definition into ``cache_dir/<sha256 prefix>`` once; return that folder.
 
     Extraction goes to a staging folder renamed into place, so trials running at the same
-    time on one node never see a half-extracted definition.
+    time on one node never see a half-extracted definition. Each use touches the folder;
+    folders unused for :data:`CACHE_DAYS` days are deleted when a new one is extracted
+    (a running trial works on its own copy, never on the cache).
     """
     target = Path(cache_dir) / hashlib.sha256(data).hexdigest()[:20]
     if target.is_dir():
+        try:
+            os.utime(target)
+        except OSError:
+            pass
         return target
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    _prune(Path(cache_dir), CACHE_DAYS * 86400.0)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_dir))
     try:
         _extract(data, staging, what="training definition")
@@ -110,6 +122,26 @@ def unpack_definition(data: bytes, cache_dir: Path) -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _write_stable(bundle: zipfile.ZipFile, path: Path, name: str) -> None:
+    """Add file ``path`` as ``name`` with a fixed date: the same folder always gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
+    info.external_attr = (stat.S_IMODE(path.stat().st_mode) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with open(path, "rb") as source, bundle.open(info, "w") as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _prune(cache_dir: Path, max_age: float) -> None:
+    """Delete the cache folders of ``cache_dir`` not used for ``max_age`` seconds."""
+    limit = time.time() - max_age
+    for entry in cache_dir.iterdir():
+        try:
+            if entry.is_dir() and not entry.name.startswith(".") and entry.stat().st_mtime < limit:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def pack_outputs(trial_dir: Path) -> bytes:

@@ -69,7 +69,7 @@ class CancelBoard:
     def __init__(self) -> None:
         self._cancelled: set[int] = set()
         self._events: dict[int, asyncio.Event] = {}
-        self._where: dict[int, tuple[str, int | None]] = {}
+        self._where: dict[int, tuple[str, int | None, str | None]] = {}
 
     def _event(self, number: int) -> asyncio.Event:
         return self._events.setdefault(number, asyncio.Event())
@@ -82,13 +82,13 @@ class CancelBoard:
 
     async def register(self, number: int, node_id: str) -> bool:
         """A task starts trial ``number`` on ``node_id``; returns True when it is already cancelled."""
-        self._where[number] = (node_id, None)
+        self._where[number] = (node_id, None, None)
         return number in self._cancelled
 
-    async def started(self, number: int, process_group: int) -> None:
-        """The trial's command runs as process group ``process_group``."""
-        node_id = self._where.get(number, ("", None))[0]
-        self._where[number] = (node_id, process_group)
+    async def started(self, number: int, process_group: int, folder: str) -> None:
+        """The trial's command runs as process group ``process_group``, in a private ``folder`` of its node."""
+        node_id = self._where.get(number, ("", None, None))[0]
+        self._where[number] = (node_id, process_group, folder)
 
     async def wait_cancel(self, number: int, timeout: float) -> bool:
         """Return True as soon as ``number`` is cancelled, False after ``timeout`` seconds otherwise."""
@@ -98,8 +98,8 @@ class CancelBoard:
             pass
         return number in self._cancelled
 
-    async def location(self, number: int) -> tuple[str, int | None] | None:
-        """``(node id, process group)`` of a started trial (group ``None`` before its command starts)."""
+    async def location(self, number: int) -> tuple[str, int | None, str | None] | None:
+        """``(node id, process group, folder)`` of a started trial (``None``s before its command starts)."""
         return self._where.get(number)
 
     async def forget(self, number: int) -> None:
@@ -142,22 +142,28 @@ def run_trial_task(
             definition_dir=definition_dir,
             extra_env=_worker_env(spec, ray),
         )
-        outcome = _run(local, board, kill_grace_seconds)
+        outcome = _run(local, board, kill_grace_seconds, folder)
         return outcome, pack_outputs(local.trial_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def kill_process_group(process_group: int) -> bool:
-    """SIGKILL process group ``process_group`` on this node; True when a signal was sent."""
+def kill_process_group(process_group: int, folder: str | None = None) -> bool:
+    """SIGKILL process group ``process_group`` on this node, then delete the trial's ``folder``.
+
+    Returns True when a signal was sent.
+    """
     try:
         os.killpg(process_group, signal.SIGKILL)
+        sent = True
     except (ProcessLookupError, PermissionError):
-        return False
-    return True
+        sent = False
+    if folder and Path(folder).parent == worker_root() / "trials":
+        shutil.rmtree(folder, ignore_errors=True)
+    return sent
 
 
-def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float) -> TrialOutcome:
+def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -> TrialOutcome:
     """``run_trial`` with the command's process group registered and cancellation from the board."""
     try:
         prepared = prepare_trial(spec)
@@ -167,7 +173,7 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float) -> TrialOutcome
     cancel_event = threading.Event()
     finished = threading.Event()
     try:
-        _answer(board.started.remote(spec.number, launched.process.pid))
+        _answer(board.started.remote(spec.number, launched.process.pid, str(folder)))
         watcher = threading.Thread(
             target=_watch,
             args=(board, spec.number, cancel_event, finished),

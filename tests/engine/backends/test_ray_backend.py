@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,6 +116,7 @@ def ray_cluster() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -293,6 +295,68 @@ def test_cancel_stops_a_running_trial_and_drops_a_queued_one(ray_cluster: None, 
     # Leaving the block cancelled the last trial; its outcome was kept for wait().
     assert [(o.number, o.state) for o in backend.wait(0)] == [(kept, TrialState.INTERRUPTED)]
     assert process_gone(int(pids[kept].read_text()))
+
+
+GATED = textwrap.dedent(
+    """\
+    import json, os, time
+    cfg = json.load(open("config.json"))
+    open(os.path.join(cfg["piddir"], f"{os.environ['SUBID']}-{os.getpid()}"), "w").close()
+    if cfg["x"] > 1:  # wait for the gate (the resumed run), at most a minute
+        end = time.time() + 60
+        while not os.path.exists(cfg["gate"]) and time.time() < end:
+            time.sleep(0.05)
+    with open(os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json"), "w") as out:
+        json.dump([{"steps": 1, "score": cfg["x"]}], out)
+    """
+)
+
+
+def test_a_killed_driver_resumes_with_resume(ray_cluster: None, tmp_path: Path) -> None:
+    folder = tmp_path / "definition"
+    folder.mkdir()
+    (folder / "train.py").write_text(GATED, encoding="utf-8")
+    piddir, gate = tmp_path / "pids", tmp_path / "gate"
+    piddir.mkdir()
+    parameters = f"""\
+    - name: x
+      int_values: [1, 2, 3, 4]
+    - name: piddir
+      string_values: ["{piddir}"]
+    - name: gate
+      string_values: ["{gate}"]
+"""
+    manifest = write_manifest(tmp_path, method="grid", steps=4, parameters=parameters)
+    results = tmp_path / "results"
+    ray_tmp = tempfile.mkdtemp(prefix="hpo-ray-drv-", dir="/tmp")
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(tmp_path), "RAY_TMPDIR": ray_tmp}
+    command = [sys.executable, "-m", "hpo_engine.cli", "run", str(manifest), "--results", str(results),
+               "--backend", "ray", "--parallel", "2", "--quiet"]
+    # The driver and its private cluster in a process group of their own, killed at once.
+    with open(tmp_path / "driver.log", "wb") as log:
+        driver = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        end = time.monotonic() + 180
+        while len(list(piddir.iterdir())) < 3 and driver.poll() is None and time.monotonic() < end:
+            time.sleep(0.1)
+        assert len(list(piddir.iterdir())) == 3, (tmp_path / "driver.log").read_text()
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+        for entry in piddir.iterdir():  # the orphaned trials of the dead cluster
+            try:
+                os.killpg(os.getpgid(int(entry.name.split("-")[1])), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    gate.touch()
+    code, summary = hpo_run(str(manifest), "--results", str(results), "--backend", "ray", "--parallel", "2", "--resume")
+    assert code == 0, summary
+    trials = stored_trials(summary)
+    assert sorted((t.values["x"], t.state, t.objective) for t in trials) == [
+        (x, TrialState.COMPLETE, float(x)) for x in (1, 2, 3, 4)
+    ]
+    assert sorted(t.attempts for t in trials) == [1, 1, 2, 2]  # the two that ran when the driver died
 
 
 def test_an_unreachable_address_fails_fast_with_one_line(tmp_path: Path, definition: Path) -> None:
