@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -71,7 +72,9 @@ def results_table(
     """Trials sorted by objective (best first) with their values, state and duration."""
     names = [str(spec["name"]) for spec in experiment.search_space]
     arrow = "↑" if experiment.maximize else "↓"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True
+    )
     table.add_column("trial", justify="right")
     table.add_column("state")
     table.add_column(f"{experiment.objective} {arrow}", justify="right")
