@@ -434,7 +434,7 @@ class _Run:
         reruns = [t for t in store.trials([TrialState.INTERRUPTED]) if not t.finished]
         reruns = reruns[: max(0, self.budget - store.finished_count())]
         if reruns:
-            self.reporter.note(f"rerunning {len(reruns)} interrupted trial(s): {', '.join(str(t.number) for t in reruns)}")
+            self.reporter.note(f"rerunning {len(reruns)} interrupted trial(s) with their values: {', '.join(str(t.number) for t in reruns)}")
         if not self.over_failure_limit(store):
             while (reruns or self.running) and not self.stop.requested:
                 while reruns and self.can_launch(store):
@@ -583,9 +583,10 @@ def run_reference(
         discard = False
         try:
             interrupted = store.mark_interrupted("the previous `hpo run` stopped while it ran")
-            if interrupted:
-                reporter.note(f"trials {', '.join(map(str, interrupted))} were running when the previous run stopped")
             reporter.reference_started(store.experiment, folder, store.trials(), run.parallel)
+            if interrupted:
+                which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
+                reporter.note(f"{which} running when the previous run stopped")
             backend = make_backend(options.backend, max_parallel=run.parallel, **dict(options.backend_options))
             with open(folder / OPTIMIZER_LOG, "a", encoding="utf-8") as log, backend:
                 try:

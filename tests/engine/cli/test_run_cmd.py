@@ -116,7 +116,7 @@ def test_ctrl_c_interrupts_records_and_exits_130(make_experiment, tmp_path: Path
     assert [(n, s, a) for n, s, a in experiment.rows()] == [
         (0, "complete", 2), (1, "complete", 2), (2, "complete", 1), (3, "complete", 1)
     ]
-    assert "rerunning 2 interrupted trial(s): 0, 1" in resumed.stdout
+    assert "rerunning 2 interrupted trial(s) with their values: 0, 1" in resumed.stdout
 
 
 def test_python_dash_m_runs_the_cli() -> None:
