@@ -124,9 +124,17 @@ for _ in $(seq 120); do
 done
 healthy || { log "code-server did not answer /healthz"; exit 1; }
 
+# A Python that cannot import hpo (no site-packages): the last step checks the install hint.
+cat > "$RUN/python-without-hpo" <<SH
+#!/bin/sh
+exec "$PYTHON" -I -S "\$@"
+SH
+chmod +x "$RUN/python-without-hpo"
+
 # 6. drive the editor ------------------------------------------------------------------
 log "drive chromium"
 PLAYWRIGHT_CORE="$PLAYWRIGHT_DIR" E2E_URL="http://127.0.0.1:$PORT/?folder=$WORKSPACE" E2E_WORKSPACE="$WORKSPACE" \
-  E2E_OUTPUT="$OUT" E2E_BROWSER_PROFILE="$RUN/browser-profile" E2E_LOGS="$RUN/user-data/logs" \
+  E2E_OUTPUT="$OUT" E2E_BROWSER_PROFILE="$RUN/browser-profile" E2E_SETTINGS="$RUN/user-data/User/settings.json" \
+  E2E_PYTHON_WITHOUT_HPO="$RUN/python-without-hpo" \
   node "$HERE/test.mjs"
 log "passed"

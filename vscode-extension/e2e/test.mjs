@@ -224,6 +224,25 @@ try {
     await shot("stopped");
     return `stopped after ${((Date.now() - started) / 1000).toFixed(1)}s; trials: ${rows.map((r) => r.replace(/\s+/g, " ").trim()).join(" | ")}`;
   });
+  await step("a Python without the hpo package gets one clear message with the install command", async () => {
+    // As a user would: the Settings editor, search the setting, type the other interpreter.
+    await runCommand("Preferences: Open User Settings");
+    await page.locator(".settings-editor").waitFor({ timeout: 15000 });
+    await sleep(500);
+    await page.keyboard.type("hpo.python.interpreterPath");
+    // A machine-overridable setting: in code-server it lives in the Remote (server) settings.
+    await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).first().click();
+    const input = page.locator('.settings-editor .setting-item-contents:has-text("Interpreter Path") .monaco-inputbox input').first();
+    await input.waitFor({ timeout: 15000 });
+    await input.fill(process.env.E2E_PYTHON_WITHOUT_HPO);
+    await input.press("Tab");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "is not installed for" }).first();
+    await toast.waitFor({ timeout: 30000 });
+    const text = (await toast.innerText()).replace(/\s+/g, " ").trim();
+    if (!text.includes("-m pip install")) throw new Error(`no install command in "${text}"`);
+    await shot("missing-package");
+    return text;
+  });
 } catch (error) {
   failed = true;
   console.error(`[e2e] FAILED: ${error?.stack ?? error}`);

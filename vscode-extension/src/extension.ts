@@ -67,11 +67,13 @@ function projectDir(): string | null {
   return null;
 }
 
-function checkPythonPackage(python: string): Promise<string | null> {
+/** `null` when `python` can import hpo_lsp; else whether Python itself is missing, and why. */
+function checkPythonPackage(python: string): Promise<{ noPython: boolean; detail: string } | null> {
   return new Promise((resolve) => {
     execFile(python, ["-c", "import hpo_lsp"], { timeout: 30000 }, (error, _stdout, stderr) => {
       if (!error) return resolve(null);
-      resolve(String(stderr || error.message).trim());
+      const noPython = (error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "EACCES";
+      resolve({ noPython, detail: String(stderr || error.message).trim() });
     });
   });
 }
@@ -133,10 +135,19 @@ async function startClient(context: vscode.ExtensionContext, log: vscode.OutputC
   const cmd = serverCommand(s);
   if (cmd.python) {
     const problem = await checkPythonPackage(cmd.python);
+    if (problem !== null && problem.noPython) {
+      startError = `HPO: no Python interpreter at "${cmd.python}". Set "hpo.python.interpreterPath" to a Python that has the hpo package.`;
+      log.appendLine(startError);
+      log.appendLine(problem.detail);
+      void vscode.window.showErrorMessage(startError, "Open settings").then(async (choice) => {
+        if (choice) await vscode.commands.executeCommand("workbench.action.openSettings", "hpo.python.interpreterPath");
+      });
+      return;
+    }
     if (problem !== null) {
       startError = missingPackageMessage(cmd.python, projectDir());
       log.appendLine(startError);
-      log.appendLine(problem);
+      log.appendLine(problem.detail);
       const copy = "Copy install command";
       const open = "Open settings";
       void vscode.window.showErrorMessage(startError, copy, open).then(async (choice) => {
