@@ -148,7 +148,7 @@ class _Mapper:
         path = [*prefix, *error.absolute_path]
         validator = error.validator
         schema_path = list(error.absolute_schema_path)
-        if _in_method_parameter_rule(schema_path) and validator not in ("enum", "minimum"):
+        if _in_method_parameter_rule(schema_path) and validator not in ("enum", "minimum", "exclusiveMinimum"):
             return  # value kinds of method parameters are checked with their names (checks.py)
         handler = getattr(self, f"on_{validator}", None)
         if handler is not None:
@@ -257,10 +257,10 @@ class _Mapper:
         elif last == "power":
             self.add("HPO205", f"'power' must be positive and not 1, but it is {error.instance!r}.", self.value_span(path))
         else:
-            self.add("HPO106", f"{_where(path).capitalize()} must be more than {error.validator_value}, but it is {error.instance!r}.", self.value_span(path))
+            self.add("HPO106", f"{self.label(path).capitalize()} must be more than {error.validator_value}, but it is {error.instance!r}.", self.value_span(path))
 
     def on_minimum(self, error: ValidationError, path: list) -> None:
-        self.add("HPO106", f"{_where(path).capitalize()} must be at least {error.validator_value}, but it is {error.instance!r}.", self.value_span(path))
+        self.add("HPO106", f"{self.label(path).capitalize()} must be at least {error.validator_value}, but it is {error.instance!r}.", self.value_span(path))
 
     def on_minLength(self, error: ValidationError, path: list) -> None:
         self.add("HPO106", f"{_where(path).capitalize()} must not be empty.", self.value_span(path))

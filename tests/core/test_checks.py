@@ -239,6 +239,8 @@ def test_run_controls_are_accepted_with_their_value_kinds() -> None:
     ("name", "value", "code"),
     [
         ("max_concurrent_trials", "int_value: 0", "HPO106"),
+        ("trial_timeout_seconds", "double_value: -5", "HPO106"),
+        ("trial_timeout_seconds", "int_value: 0", "HPO106"),
         ("max_failed_trials", "int_value: -1", "HPO106"),
         ("random_seed", "string_value: abc", "HPO107"),
         ("trial_timeout_seconds", "string_value: 1h", "HPO107"),
@@ -373,3 +375,12 @@ def test_every_problem_uses_its_registered_severity() -> None:
     for text in texts:
         for problem in validate_text(text, environ={}).problems:
             assert problem.severity is CODES[problem.code][0]
+
+
+def test_out_of_bounds_method_parameters_are_named_after_the_parameter() -> None:
+    """Regression: a negative or zero trial_timeout_seconds passed (and meant 'no limit'); messages said 'int_value'."""
+    timeout = only(VALID.replace(STEPS, STEPS + "      - name: trial_timeout_seconds\n        double_value: -5\n"))
+    assert (timeout.code, timeout.span.start) == ("HPO106", Position(14, 22))
+    assert timeout.message == "'trial_timeout_seconds' must be more than 0, but it is -5."
+    steps = only(VALID.replace(STEPS, "        int_value: 0\n"))
+    assert steps.message == "'num_optimizer_steps' must be at least 1, but it is 0."
