@@ -191,7 +191,7 @@ def test_resume_reruns_interrupted_trials_with_same_number_and_values(make_exper
     summary = run(experiment, events, resume=True)
     assert summary.finished == 4 and summary.status is RunStatus.COMPLETE
     assert events.started == [(2, True), (3, False)]
-    assert any("were running when the previous run stopped" in n for n in events.notes)
+    assert "trial 2 was running when the previous run stopped" in events.notes
     by_number = {t.number: t for t in summary.trials}
     assert by_number[2].values == {"x": 0.5, "y": 2} and by_number[2].attempts == 2
     assert by_number[2].objective == 2.5
