@@ -19,6 +19,7 @@ const seconds = () => ((Date.now() - t0) / 1000).toFixed(1);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let page;
 let shotCount = 0;
+const seenRuns = new Set();
 
 async function shot(name) {
   const path = join(SHOTS, `${String(++shotCount).padStart(2, "0")}-${name}.png`);
@@ -70,7 +71,8 @@ async function runCommand(title) {
 
 async function openFile(name) {
   await quickPick("Control+P", name, name);
-  await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 15000 });
+  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 15000 });
   await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 15000 });
 }
 
@@ -205,25 +207,36 @@ try {
     await shot("trial-log");
     return text.split("\n").filter((l) => /trial \d/.test(l)).length + " trial lines";
   });
-  await step("HPO: Stop experiment stops a running experiment", async () => {
-    await openFile("slow.hpo.yaml");
-    await runCommand("HPO: Run experiment");
-    await page.locator(".notifications-toasts .notification-toast", { hasText: "slow.hpo.yaml" }).first().waitFor({ timeout: 30000 });
-    await until("the first trial to start", async () => (await page.locator(".notifications-toasts .notification-toast", { hasText: "0/5 trials (1 running)" }).count()) > 0, 30000);
-    await shot("slow-run-progress");
-    const started = Date.now();
-    await runCommand("HPO: Stop experiment");
-    const frame = await until(
-      "the results of the stopped run",
-      () => frameWith(".summary .state", async (f) => (await f.locator(".summary .state").innerText()).trim() === "cancelled" && (await f.locator("h1").innerText()).includes("slow.hpo.yaml")),
-      30000,
-      300,
-    );
-    const rows = await frame.locator("table.trials tbody tr").allInnerTexts();
-    if (!rows.some((r) => r.includes("interrupted"))) throw new Error(`expected an interrupted trial, got ${JSON.stringify(rows)}`);
-    await shot("stopped");
-    return `stopped after ${((Date.now() - started) / 1000).toFixed(1)}s; trials: ${rows.map((r) => r.replace(/\s+/g, " ").trim()).join(" | ")}`;
-  });
+  for (const [how, stop] of [
+    ["HPO: Stop experiment", () => runCommand("HPO: Stop experiment")],
+    ["the progress notification's Cancel button", () => page.locator(".notifications-toasts .notification-toast", { hasText: "slow.hpo.yaml" }).getByRole("button", { name: "Cancel" }).first().click()],
+  ]) {
+    await step(`${how} stops a running experiment`, async () => {
+      await openFile("slow.hpo.yaml");
+      await runCommand("HPO: Run experiment");
+      await until("the first trial to start", async () => (await page.locator(".notifications-toasts .notification-toast", { hasText: "slow.hpo.yaml: 0/5 trials (1 running)" }).count()) > 0, 30000);
+      await shot("slow-run-progress");
+      const started = Date.now();
+      await stop();
+      const frame = await until(
+        "the results of the stopped run",
+        () =>
+          frameWith(".summary .state", async (f) => {
+            const state = (await f.locator(".summary .state").innerText()).trim();
+            const title = await f.locator("h1").innerText();
+            const dir = await f.locator(".summary code").last().innerText();
+            return state === "cancelled" && title.includes("slow.hpo.yaml") && !seenRuns.has(dir) && (seenRuns.add(dir), true);
+          }),
+        30000,
+        300,
+      );
+      const rows = await frame.locator("table.trials tbody tr").allInnerTexts();
+      if (!rows.some((r) => r.includes("interrupted"))) throw new Error(`expected an interrupted trial, got ${JSON.stringify(rows)}`);
+      await shot("stopped");
+      return `stopped after ${((Date.now() - started) / 1000).toFixed(1)}s; trials: ${rows.map((r) => r.replace(/\s+/g, " ").trim()).join(" | ")}`;
+    });
+  }
+
   await step("a Python without the hpo package gets one clear message with the install command", async () => {
     // As a user would: the Settings editor, search the setting, type the other interpreter.
     await runCommand("Preferences: Open User Settings");
