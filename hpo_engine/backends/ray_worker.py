@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import TrialError
 from ..trials.execute import collect_outcome, failed_to_start, launch_trial, prepare_trial
-from ..trials.process import wait_process
+from ..trials.process import stop_process_group, wait_process
 from .base import TrialOutcome, TrialSpec
 from .ray_packaging import pack_outputs, unpack_definition, worker_root
 
@@ -187,6 +187,10 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -
             cancel_event=cancel_event,
             kill_grace_seconds=kill_grace_seconds,
         )
+    except BaseException:
+        # The worker is being stopped (ray.cancel, its job ending): the trial goes with it.
+        stop_process_group(launched.process, kill_grace_seconds=min(kill_grace_seconds, 1.0))
+        raise
     finally:
         finished.set()
     return collect_outcome(prepared, launched.started_at, end)
