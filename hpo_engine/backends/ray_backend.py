@@ -307,9 +307,12 @@ class RayBackend(TrialBackend):
         if not self._inflight:
             return []
         refs = [entry.ref for entry in self._inflight.values()]
-        ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
-        if ready:
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        try:
+            ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
+            if ready:
+                ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        except Exception as exc:  # noqa: BLE001 - the cluster itself is gone
+            raise BackendError(f"lost the Ray cluster: {_one_line(exc)}") from exc
         ready_ids = {ref.hex() for ref in ready}
         finished = [n for n, entry in self._inflight.items() if entry.ref.hex() in ready_ids]
         return [self._outcome(self._inflight.pop(number)) for number in sorted(finished)]

@@ -22,6 +22,7 @@ driver can kill that group (:func:`kill_process_group`) when the worker itself i
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import os
 import shutil
@@ -212,6 +213,8 @@ def _watch(board: Any, number: int, cancel_event: threading.Event, finished: thr
             if _answer(board.wait_cancel.remote(number, _WATCH_SECONDS)):
                 cancel_event.set()
                 return
+        except concurrent.futures.TimeoutError:
+            continue  # a slow board is not a cancellation
         except Exception:  # noqa: BLE001 - the driver (and its board) is gone: stop the trial
             if not finished.is_set():
                 cancel_event.set()
