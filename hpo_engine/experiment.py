@@ -217,15 +217,19 @@ def trial_environment() -> dict[str, str]:
 
 
 def _data_dir(manifest: Manifest, options: RunOptions) -> str | None:
-    """``--data-dir``, else ``$DATA_DIR``, else a local folder named by ``training_data_reference``."""
+    """``--data-dir``, else ``$DATA_DIR``, else the local folder of ``training_data_reference``.
+
+    The folder is ``connection.path``, ``target.path`` or ``source.path`` (relative to the
+    manifest) when it exists on this machine; object-store references give nothing.
+    """
     if options.data_dir:
         return str(Path(options.data_dir).expanduser().resolve())
     if os.environ.get("DATA_DIR"):
         return os.environ["DATA_DIR"]
     ref = manifest.training_data_reference
     if isinstance(ref, Mapping):
-        connection = ref.get("connection") if isinstance(ref.get("connection"), Mapping) else {}
-        for candidate in (ref.get("path"), connection.get("path"), ref.get("location")):
+        parts = [ref.get(key) if isinstance(ref.get(key), Mapping) else {} for key in ("connection", "target", "source")]
+        for candidate in [part.get("path") for part in parts] + [ref.get("path")]:
             if isinstance(candidate, str) and "://" not in candidate:
                 path = Path(candidate).expanduser()
                 path = path if path.is_absolute() else manifest.base_dir / path

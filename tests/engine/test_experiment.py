@@ -370,3 +370,17 @@ def test_sigterm_exit_code(make_experiment) -> None:
     manifest = load_manifest(make_experiment(steps=2).manifest)
     summary = run_reference(manifest, manifest.references[0], RunOptions(results_root=make_experiment().results), stop=stop)
     assert summary.status is RunStatus.INTERRUPTED and summary.exit_code == 143 and summary.launched == 0
+
+
+def test_data_dir_from_a_local_training_data_reference(make_experiment, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    program = """
+import os
+print("score=" + ("1" if os.environ.get("DATA_DIR", "").endswith("localdata") else "0"))
+"""
+    experiment = make_experiment(program, steps=1)
+    (tmp_path / "localdata").mkdir()
+    data = json.loads(experiment.manifest.read_text())
+    data["training_data_reference"] = {"name": "data", "type": "fs", "target": {"path": "localdata"}}
+    experiment.manifest.write_text(json.dumps(data))
+    assert run(experiment).trials[0].objective == 1
