@@ -55,6 +55,10 @@ NODE_IP_ENV = "HPO_RAY_NODE_IP"
 #: ... and, for ``compute_configuration.nodes`` > 1, the comma-separated IPs of all its nodes (its own first).
 NODE_IPS_ENV = "HPO_NODE_IPS"
 
+#: Variables Ray sets in its workers' environment that a trial must not inherit.
+_RAY_WORKER_ONLY = frozenset(
+    {"PYTHONBREAKPOINT", "SPT_NOENV", "RAY_RAYLET_PID", "RAY_JOB_ID", "RAY_LD_PRELOAD_ON_WORKERS"}
+)
 #: Seconds one blocking look at the board lasts before the watcher looks again.
 _WATCH_SECONDS = 2.0
 
@@ -167,7 +171,7 @@ def kill_process_group(process_group: int, folder: str | None = None) -> bool:
 def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -> TrialOutcome:
     """``run_trial`` with the command's process group registered and cancellation from the board."""
     try:
-        prepared = prepare_trial(spec)
+        prepared = prepare_trial(spec, _base_env())
         launched = launch_trial(prepared)
     except TrialError as exc:
         return failed_to_start(spec, f"could not start: {exc}")
@@ -219,6 +223,14 @@ def _watch(board: Any, number: int, cancel_event: threading.Event, finished: thr
             if not finished.is_set():
                 cancel_event.set()
             return
+
+
+def _base_env() -> dict[str, str]:
+    """This worker's environment without what Ray sets for its own workers only.
+
+    Kept: ``OMP_NUM_THREADS`` (Ray sets it to the trial's CPUs) and ``CUDA_VISIBLE_DEVICES``.
+    """
+    return {name: value for name, value in os.environ.items() if name not in _RAY_WORKER_ONLY}
 
 
 def _worker_env(spec: TrialSpec, ray: Any) -> dict[str, str]:
