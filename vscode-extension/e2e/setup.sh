@@ -26,8 +26,8 @@ if ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y --no-install-recommends "${missing[@]}" \
-    || { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; }
 fi
 command -v chromium >/dev/null || { log "chromium missing after apt-get"; exit 1; }
 
@@ -36,14 +36,22 @@ CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
 CS_BIN="$CS_DIR/node_modules/.bin/code-server"
 if [[ ! -x "$CS_BIN" ]] || ! "$CS_BIN" --version 2>/dev/null | grep -q "^$CODE_SERVER_VERSION"; then
   log "npm install code-server@$CODE_SERVER_VERSION into $CS_DIR (about 2 minutes)"
-  rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
   # The ripgrep post-install step downloads from GitHub: pre-seed its cache with Debian's rg.
   SEED_TMP="$CACHE/tmp-install"; rm -rf "$SEED_TMP"; mkdir -p "$SEED_TMP/vscode-ripgrep-cache-1.15.11" "$SEED_TMP/rg"
   cp "$(command -v rg)" "$SEED_TMP/rg/rg"
   tar -czf "$SEED_TMP/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C "$SEED_TMP/rg" rg
-  echo '{"name":"hpo-e2e-code-server","private":true}' > "$CS_DIR/package.json"
-  ( cd "$CS_DIR" && TMPDIR="$SEED_TMP" npm_config_unsafe_perm=true npm_config_yes=true \
-      npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" )
+  # Two attempts: a native module build (argon2, node-pty) has been seen to fail once
+  # ("binding.gyp not found") and pass on the next try.
+  for attempt in 1 2; do
+    rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
+    echo '{"name":"hpo-e2e-code-server","private":true}' > "$CS_DIR/package.json"
+    if ( cd "$CS_DIR" && TMPDIR="$SEED_TMP" npm_config_unsafe_perm=true npm_config_yes=true \
+        npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" ); then
+      break
+    fi
+    [[ $attempt == 2 ]] && { log "npm install code-server@$CODE_SERVER_VERSION failed twice"; exit 1; }
+    log "npm install failed; trying once more"
+  done
   rm -rf "$SEED_TMP"
   "$CS_BIN" --version | grep -q "^$CODE_SERVER_VERSION" || { log "code-server did not install"; exit 1; }
 fi

@@ -127,6 +127,7 @@ function manifestMiddleware(
     provideCodeLenses: (doc, token, next) => (known(doc) ? next(doc, token) : undefined),
     provideDefinition: (doc, pos, token, next) => (known(doc) ? next(doc, pos, token) : undefined),
     provideDocumentFormattingEdits: (doc, opts, token, next) => (known(doc) ? next(doc, opts, token) : undefined),
+    provideInlayHints: (doc, range, token, next) => (known(doc) ? next(doc, range, token) : undefined),
   };
 }
 
