@@ -135,3 +135,17 @@ def test_a_manifest_without_optimization(tmp_path: Path) -> None:
     path.write_text("training_references:\n- name: plain\n  command: python3 train.py\n")
     result = invoke("preview", path)
     assert result.exit_code == 0 and "no training reference has a hyper_parameters_optimization section" in " ".join(result.stdout.split())
+
+
+def test_a_huge_space_is_counted_and_its_first_points_listed(tmp_path: Path) -> None:
+    dims = "".join(f"    - name: d{i}\n      int_range:\n        min_value: 0\n        max_value: 999\n" for i in range(5))
+    text = (EXAMPLES / "method-grid.yaml").read_text().split("    hyper_parameters:\n")[0] + "    hyper_parameters:\n" + dims
+    path = tmp_path / "huge.yaml"
+    path.write_text(text)
+    (preview,) = json.loads(invoke("preview", path, "--format", "json", "--limit", "100").stdout)
+    assert preview["size"] == 10**15
+    assert len(preview["points"]) == 100 and preview["points"][99] == {"d0": 0, "d1": 0, "d2": 0, "d3": 0, "d4": 99}
+    assert all(len(d["values"]) == 50 and d["values_truncated"] for d in preview["dimensions"])
+    table = invoke("preview", path, "--limit", "3").stdout
+    assert "combinations: 1,000,000,000,000,000" in table
+    assert table_rows(table)["d0"] == ["d0", "int_range", "0, 1, 2, ..., 998, 999", "1,000"]

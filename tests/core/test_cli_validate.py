@@ -119,3 +119,25 @@ def test_the_console_script_runs_as_a_process(tmp_path: Path) -> None:
     assert done.stdout.startswith("examples/seed-typo.yaml:30:9: error: Unknown property 'step\"'")
     done = subprocess.run([str(hpo), "validate", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stdout == "" and len(done.stderr.splitlines()) == 1
+
+
+def test_crlf_and_byte_order_mark_do_not_move_positions(tmp_path: Path) -> None:
+    text = (EXAMPLES / "seed-typo.yaml").read_text()
+    path = tmp_path / "windows.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    result = invoke("validate", "--format", "json", path)
+    (record,) = json.loads(result.stdout)
+    assert (record["line"], record["column"], record["end_column"]) == (30, 9, 14)
+
+
+def test_columns_count_characters_not_bytes(tmp_path: Path) -> None:
+    text = (EXAMPLES / "seed.yaml").read_text().replace(
+        "  author:\n    name: Bob Smith\n    email: bobsmith@example.com\n", "  author: {name: Bøb 😀 Smith, emäil: bob@example.com}\n"
+    )
+    path = tmp_path / "unicode.yaml"
+    path.write_text(text, encoding="utf-8")
+    (record,) = json.loads(invoke("validate", "--format", "json", path).stdout)
+    assert (record["line"], record["column"], record["code"]) == (4, 31, "HPO101")
+    line = text.splitlines()[record["line"] - 1]
+    assert line[record["column"] - 1 : record["end_column"] - 1] == "emäil"
+    assert record["suggestions"][0]["replacement"] == "email"
