@@ -237,6 +237,21 @@ try {
     });
   }
 
+  await step("HPO: Show results shows the stored results of a manifest", async () => {
+    await openFile("tiny.hpo.yaml");
+    await runCommand("HPO: Show results");
+    const frame = await until(
+      "the stored results of tiny.hpo.yaml",
+      () => frameWith(".summary .state", async (f) => (await f.locator("h1").innerText()).includes("tiny.hpo.yaml") && (await f.locator(".summary .state").innerText()).trim() === "stored"),
+      20000,
+      300,
+    );
+    const rows = await frame.locator("table.trials tbody tr").count();
+    if (rows !== 3) throw new Error(`expected 3 trials, got ${rows}`);
+    await shot("stored-results");
+    return `${rows} trials, best ${(await frame.locator("table.best").innerText()).replace(/\s+/g, " ").trim()}`;
+  });
+
   await step("a Python without the hpo package gets one clear message with the install command", async () => {
     // As a user would: the Settings editor, search the setting, type the other interpreter.
     await runCommand("Preferences: Open User Settings");
