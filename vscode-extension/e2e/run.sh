@@ -29,6 +29,9 @@ CODE_SERVER="$CACHE/code-server-4.100.3/node_modules/.bin/code-server"
 PLAYWRIGHT_DIR="$CACHE/driver/node_modules/playwright-core"
 
 # 2. the Python side -------------------------------------------------------------------
+# An absolute path (the editor runs it from elsewhere); a venv's python symlink is kept as is.
+if [[ "$PYTHON" != */* ]]; then PYTHON="$(command -v "$PYTHON" || echo "$PYTHON")"; fi
+if [[ -e "$PYTHON" ]]; then PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")"; fi
 if [[ ! -x "$PYTHON" ]]; then
   log "no Python at $PYTHON: create it (python3 -m venv .venv && .venv/bin/pip install -e '.[test]') or set HPO_E2E_PYTHON"
   exit 2
