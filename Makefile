@@ -1,6 +1,6 @@
 # Two commands for a fresh machine:
 #   make demo   - set up .venv and run the example experiment (examples/digits)
-#   make test   - set up .venv and run every test (Python, language server, Ray, VS Code end to end)
+#   make test   - set up .venv and run every test (core, engine, language server, Ray, VS Code end to end)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,13 +17,22 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/hpo validate examples/seed-typo.yaml || true
+	@echo "== hpo validate: IBM's sample manifest with its step\" typo (exit 1 expected)"
+	@$(VENV)/bin/hpo validate examples/seed-typo.yaml || echo "(exit status $$?: the typo is an error)"
+	@echo "== hpo preview: the fixed manifest's search space"
 	$(VENV)/bin/hpo preview examples/seed.yaml --limit 5
+	@echo "== hpo run: the digits experiment (scikit-learn MLP, 20 rbfopt trials)"
+	rm -rf hpo-results/digits
+	$(VENV)/bin/hpo run examples/digits/digits.yaml --results hpo-results
+	$(VENV)/bin/hpo plot hpo-results/digits/mlp
 
-test: setup test-python
+test: setup test-python test-e2e
 
 test-python: setup
 	$(PY) -m pytest -q
+
+test-e2e: setup
+	HPO_E2E_PYTHON=$(abspath $(PY)) bash vscode-extension/e2e/run.sh
 
 clean:
 	rm -rf $(VENV) hpo-results .pytest_cache
