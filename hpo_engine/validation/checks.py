@@ -69,6 +69,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_integral(value: Any) -> bool:
+    """An int, or a float with an integer value (JSON Schema's "integer" accepts ``2.0``)."""
+    return _is_number(value) and (isinstance(value, int) or math.isfinite(value) and value.is_integer())
+
+
 # -- hyper-parameters -----------------------------------------------------------------
 
 
@@ -77,8 +82,8 @@ def _range_problems(ctx: _Context, path: list[Any], kind: str, spec: Mapping[str
     low, high, step, power = (spec.get(k) for k in ("min_value", "max_value", "step", "power"))
     if not (_is_number(low) and _is_number(high)):
         return False
-    if kind == "int_range" and not all(v is None or isinstance(v, int) and not isinstance(v, bool) for v in (low, high, step)):
-        return False  # reported by the schema (HPO204)
+    if kind == "int_range" and not all(v is None or _is_integral(v) for v in (low, high, step)):
+        return False  # reported by the schema (HPO204); 2.0 is an integer to JSON Schema and to IntRange
     infinite = [(key, value) for key, value in zip(("min_value", "max_value", "step", "power"), (low, high, step, power)) if isinstance(value, float) and not math.isfinite(value)]
     for key, value in infinite:
         ctx.add("HPO106", f"'{key}' must be a finite number, but it is {_yaml_float(value)}.", ctx.span(path + [key]))

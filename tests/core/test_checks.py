@@ -384,3 +384,13 @@ def test_out_of_bounds_method_parameters_are_named_after_the_parameter() -> None
     assert timeout.message == "'trial_timeout_seconds' must be more than 0, but it is -5."
     steps = only(VALID.replace(STEPS, "        int_value: 0\n"))
     assert steps.message == "'num_optimizer_steps' must be at least 1, but it is 0."
+
+
+def test_int_range_bounds_written_as_integral_floats_are_checked() -> None:
+    """Regression: JSON Schema accepts 2.0 as an integer, but the checks skipped the range, so
+    min > max went unreported and the reference silently lost its search space."""
+    problem = only(with_hyper_parameters("    - name: n\n      int_range:\n        min_value: 5\n        max_value: 2.0\n"))
+    assert problem.code == "HPO201"
+    result = validate_text(with_hyper_parameters("    - name: n\n      int_range:\n        min_value: 1.0\n        max_value: 3\n", steps=3), environ={})
+    assert result.problems == ()
+    assert list(result.manifest.references[0].optimization.space["n"].values()) == [1, 2, 3]

@@ -40,6 +40,11 @@ def check(text: str) -> None:
             assert suggestion.title
     if result.manifest is not None:
         assert not result.has_errors
+        data = result.document.data
+        sections = [r.get("hyper_parameters_optimization") for r in data.get("training_references") or [] if isinstance(r, dict)] if isinstance(data, dict) else []
+        with_section = [r for r, section in zip(result.manifest.references, sections) if section is not None]
+        # a manifest without errors never loses a search space silently
+        assert all(r.optimization is not None for r in with_section), [r.name for r in with_section]
         for reference in result.manifest.references:
             if reference.optimization is not None:
                 space: SearchSpace = reference.optimization.space
