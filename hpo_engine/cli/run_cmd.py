@@ -84,6 +84,9 @@ def run_command(
     if backend not in BACKENDS:
         report_error(errors, f"unknown backend {backend!r}; expected one of: {', '.join(BACKENDS)}")
         raise typer.Exit(EXIT_ERROR)
+    if ray_address is not None and backend != "ray":
+        report_error(errors, "--ray-address needs --backend ray")
+        raise typer.Exit(EXIT_ERROR)
     if data_dir is not None and not data_dir.is_dir():
         report_error(errors, f"--data-dir {data_dir}: no such folder")
         raise typer.Exit(EXIT_ERROR)

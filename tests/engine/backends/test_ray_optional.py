@@ -29,3 +29,15 @@ def test_a_malformed_address_is_refused_before_ray_is_asked() -> None:
     with pytest.raises(BackendError, match="expected auto, HOST:PORT or ray://HOST:PORT"):
         backend.start()
     assert not ray.is_initialized()
+
+
+def test_ray_address_without_the_ray_backend_is_refused(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from hpo_engine.cli import app
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("settings: {name: x}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(manifest), "--ray-address", "auto"])
+    assert result.exit_code == 1
+    assert "--ray-address needs --backend ray" in result.stderr
