@@ -43,6 +43,7 @@ FULL_VALIDATION_LINES = 400
 #: Reading problems that stop the parser: with one of these, validate the whole text.
 _STOPPING_CODES = frozenset({"HPO001", "HPO003", "HPO004", "HPO005", "HPO006", "HPO007"})
 
+_LINE_IN_MESSAGE_RE = re.compile(r"(\bon line )(\d+)")
 _NAME_RE = re.compile(r"name[ \t]*:[ \t]+\S")
 _TOP_KEY_RE = re.compile(r"^([A-Za-z_][\w\-]*|\"[^\"]*\"|'[^']*')[ \t]*:(?:[ \t]+(.*))?$")
 
@@ -178,7 +179,10 @@ def map_problem(problem: Problem, table: Sequence[int]) -> Problem:
     suggestions = tuple(
         replace(s, edits=tuple(TextEdit(map_span(e.span, table), e.new_text) for e in s.edits)) for s in problem.suggestions
     )
-    return replace(problem, span=map_span(problem.span, table), suggestions=suggestions)
+    message = problem.message
+    if " line " in message:
+        message = _LINE_IN_MESSAGE_RE.sub(lambda m: f"{m.group(1)}{_map_position(Position(int(m.group(2)) - 1, 0), table).line + 1}", message)
+    return replace(problem, span=map_span(problem.span, table), suggestions=suggestions, message=message)
 
 
 def shift_problem(problem: Problem, delta: int) -> Problem:
@@ -188,7 +192,11 @@ def shift_problem(problem: Problem, delta: int) -> Problem:
     suggestions = tuple(
         replace(s, edits=tuple(TextEdit(shift_span(e.span, delta), e.new_text) for e in s.edits)) for s in problem.suggestions
     )
-    return replace(problem, span=shift_span(problem.span, delta), suggestions=suggestions)
+    message = problem.message
+    if " line " in message:
+        # A message may name another line ("already set on line 11", 1-based): move it too.
+        message = _LINE_IN_MESSAGE_RE.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + delta}", message)
+    return replace(problem, span=shift_span(problem.span, delta), suggestions=suggestions, message=message)
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_helpers import FIXTURES
+from lsp_helpers import FIXTURES, record_diagnostics
 
 CLIENTS = ["visual-studio-code", "neovim"]
 
@@ -21,6 +21,7 @@ CLIENTS = ["visual-studio-code", "neovim"]
     config=ClientServerConfig(server_command=[sys.executable, "-m", "hpo_lsp"]),
 )
 async def client(request, lsp_client: LanguageClient, tmp_path: Path):
+    record_diagnostics(lsp_client)
     # Settings the client answers to workspace/configuration: a short debounce keeps tests fast.
     lsp_client.set_configuration({"validation": {"debounceMs": 20}, "preview": {"maxPoints": 5}}, section="hpo")
     params = types.InitializeParams(

@@ -11,16 +11,39 @@ from pytest_lsp import LanguageClient
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-async def wait_for_diagnostics(client: LanguageClient, uri: str, version: int, timeout: float = 30.0) -> list[types.Diagnostic]:
-    """Wait (no fixed sleep) until diagnostics of ``uri`` at ``version`` arrive."""
+def record_diagnostics(client: LanguageClient) -> None:
+    """Keep every ``publishDiagnostics`` the client receives in ``client.published``
+    (pytest-lsp keeps only the last list per uri, without its version)."""
+    if hasattr(client, "published"):
+        return
+    client.published = []  # type: ignore[attr-defined]
+    features = client.protocol.fm.features
+    original = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
 
-    async def wait() -> list[types.Diagnostic]:
-        while True:
-            params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def recorder(params: types.PublishDiagnosticsParams):
+        client.published.append(params)  # type: ignore[attr-defined]
+        return original(params)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = recorder
+
+
+async def wait_for_diagnostics(client: LanguageClient, uri: str, version: int, timeout: float = 30.0) -> list[types.Diagnostic]:
+    """Wait (no fixed sleep) until diagnostics of ``uri`` at ``version`` have arrived."""
+    record_diagnostics(client)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        for params in reversed(client.published):  # type: ignore[attr-defined]
             if params.uri == uri and params.version == version:
                 return list(params.diagnostics)
-
-    return await asyncio.wait_for(wait(), timeout)
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise TimeoutError(f"no diagnostics for {uri} version {version}")
+        # shielded: a timeout must not cancel pytest-lsp's own future
+        try:
+            await asyncio.wait_for(asyncio.shield(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)), min(remaining, 1.0))
+        except (TimeoutError, asyncio.TimeoutError):
+            pass
 
 
 def open_document(client: LanguageClient, path: Path, text: str, version: int = 1, language_id: str = "yaml") -> str:
@@ -83,3 +106,19 @@ def position_of(text: str, needle: str, occurrence: int = 0, offset: int = 0) ->
     line_start = text.rfind("\n", 0, index) + 1
     prefix = text[line_start:index]
     return types.Position(line=line, character=sum(2 if ord(c) > 0xFFFF else 1 for c in prefix))
+
+
+def code_units(text: str, encoding: str) -> int:
+    """Length of ``text`` in the code units of an LSP position encoding."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def lsp_position_at(text: str, offset: int, encoding: str = "utf-16") -> types.Position:
+    """LSP position of the code-point ``offset`` in ``text`` (lines split on ``\\n``)."""
+    line = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=line, character=code_units(text[line_start:offset], encoding))
