@@ -134,51 +134,57 @@ class CursorContext:
         return self.container + (self.key,) if self.kind == "value" else self.container
 
 
-def _ancestors(rows: Sequence[tuple[int, list[Element]]], column: int, mode: str) -> tuple:
-    """Path of the node at ``column`` given the rows above it (nearest first, elements
-    reversed). ``mode`` is ``"key"`` when the node is a mapping key, ``"dash"`` when it
-    is an item marker."""
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _ancestors(lines: Sequence[str], line: int, own: Sequence[Element], column: int, mode: str) -> tuple:
+    """Path of the node at ``column`` on ``line``. ``own`` are the elements of that line left
+    of the node (item markers), nearest first; ``mode`` is ``"key"`` when the node is a
+    mapping key, ``"dash"`` when it is an item marker. Lines indented past every
+    candidate are skipped without being parsed (fast on large files)."""
     path: list = []
     index = 0
-    for _line, elements in rows:
-        for element in elements:
-            if element.kind == "text":
-                continue
-            if mode == "key":
-                if element.column >= column:
-                    continue
-                if element.kind == "key":
-                    path.insert(0, element.key)
-                    column = element.column
-                else:
-                    mode, column, index = "dash", element.column, 0
-            else:  # looking for the parent of an item whose dash is at ``column``
-                if element.column > column:
-                    continue
-                if element.kind == "dash" and element.column == column:
-                    index += 1
-                    continue
-                path.insert(0, index)
-                if element.kind == "key":
-                    path.insert(0, element.key)
-                    mode, column = "key", element.column
-                else:
-                    mode, column, index = "dash", element.column, 0
+
+    def visit(element: Element) -> None:
+        nonlocal mode, column, index
+        if element.kind == "text":
+            return
+        if mode == "key":
+            if element.column >= column:
+                return
+            if element.kind == "key":
+                path.insert(0, element.key)
+                column = element.column
+            else:
+                mode, column, index = "dash", element.column, 0
+        else:  # looking for the parent of an item whose dash is at ``column``
+            if element.column > column:
+                return
+            if element.kind == "dash" and element.column == column:
+                index += 1
+                return
+            path.insert(0, index)
+            if element.kind == "key":
+                path.insert(0, element.key)
+                mode, column = "key", element.column
+            else:
+                mode, column, index = "dash", element.column, 0
+
+    for element in own:
+        visit(element)
+    for number in range(min(line, len(lines)) - 1, -1, -1):
+        text = lines[number]
+        indent = _indent(text)
+        if indent > column or (mode == "key" and indent >= column):
+            continue  # deeper than anything that can be a parent or a counted sibling
+        for element in reversed(line_elements(text)):
+            visit(element)
+        if mode == "key" and column == 0:
+            break
     if mode == "dash":
         path.insert(0, index)
     return tuple(path)
-
-
-def _rows_above(lines: Sequence[str], line: int, cache: dict[int, list[Element]] | None = None):
-    for number in range(min(line, len(lines)) - 1, -1, -1):
-        if cache is not None and number in cache:
-            elements = cache[number]
-        else:
-            elements = line_elements(lines[number])
-            if cache is not None:
-                cache[number] = elements
-        if elements:
-            yield number, list(reversed(elements))
 
 
 def _siblings(lines: Sequence[str], line: int, column: int, own: Sequence[Element]) -> dict[str, str]:
@@ -189,7 +195,11 @@ def _siblings(lines: Sequence[str], line: int, column: int, own: Sequence[Elemen
             found.setdefault(element.key, element.value)
     # An item marker on this line left of the keys starts a new mapping here.
     stop = any(e.kind == "dash" and e.column < column for e in own)
-    for _number, elements in ([] if stop else _rows_above(lines, line)):
+    for number in ([] if stop else range(min(line, len(lines)) - 1, -1, -1)):
+        text = lines[number]
+        if _indent(text) > column:
+            continue
+        elements = list(reversed(line_elements(text)))
         for element in elements:
             if element.kind == "text" or element.column > column:
                 continue
@@ -203,6 +213,8 @@ def _siblings(lines: Sequence[str], line: int, column: int, own: Sequence[Elemen
         if stop:
             break
     for number in range(line + 1, len(lines)):
+        if _indent(lines[number]) > column:
+            continue
         elements = line_elements(lines[number])
         if not elements:
             continue
@@ -268,7 +280,7 @@ def cursor_context(lines: Sequence[str], line: int, column: int) -> CursorContex
             word_start = value_start + cut + (len(tail) - len(word))
         if word[:1] and word[:1] in "\"'":
             word, word_start = word[1:], word_start + 1
-        ancestors = _ancestors(list(_rows_above(lines, line)) if not dashes else [(line, list(reversed(dashes)))] + list(_rows_above(lines, line)), pos, "key")
+        ancestors = _ancestors(lines, line, list(reversed(dashes)), pos, "key")
         siblings = _siblings(lines, line, pos, own)
         return CursorContext(
             "value", ancestors, key, word, word_start, word_end, siblings, pos, in_flow, False, line
@@ -284,10 +296,7 @@ def cursor_context(lines: Sequence[str], line: int, column: int) -> CursorContex
         word, word_start = rest.strip(), pos
         if word[:1] and word[:1] in "\"'":
             word, word_start = word[1:], word_start + 1
-    rows = list(_rows_above(lines, line))
-    if dashes:
-        rows = [(line, list(reversed(dashes)))] + rows
-    container = _ancestors(rows, key_column, "key")
+    container = _ancestors(lines, line, list(reversed(dashes)), key_column, "key")
     other = [e for e in own if not (e.kind == "key" and e.column == key_column)]
     siblings = _siblings(lines, line, key_column, other)
     return CursorContext(
