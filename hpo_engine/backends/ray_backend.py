@@ -139,7 +139,8 @@ class RayBackend(TrialBackend):
         from .ray_worker import CancelBoard, kill_process_group, run_trial_task
 
         try:
-            self._board = ray.remote(num_cpus=0, max_restarts=0)(CancelBoard).remote()
+            # One pending wait_cancel call per running trial: allow many at once.
+            self._board = ray.remote(num_cpus=0, max_restarts=0, max_concurrency=100_000)(CancelBoard).remote()
             self._task = ray.remote(run_trial_task)
             self._killer = ray.remote(num_cpus=0, max_retries=0)(kill_process_group)
         except Exception as exc:  # noqa: BLE001 - any Ray failure here is a backend failure

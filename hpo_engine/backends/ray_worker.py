@@ -12,8 +12,8 @@ metrics are collected by the same code; it runs in a private folder under
 zipped outputs, then deletes the folder.
 
 Cancellation goes through one :class:`CancelBoard` actor per run: the driver marks a trial
-cancelled there; a watcher thread of the task learns it at once (a blocking call that
-returns when the mark is set) and sets the ``cancel_event`` that ``wait_process`` polls,
+cancelled there; the task keeps one call to the board pending (``wait_cancel``), answered
+when the mark is set, whose callback sets the ``cancel_event`` that ``wait_process`` polls,
 which stops the trial's process group (SIGTERM, then SIGKILL after the grace period). The
 task also registers its node and the process-group id of its command there, so the
 driver can kill that group (:func:`kill_process_group`) when the worker itself is gone.
@@ -24,12 +24,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import functools
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +57,16 @@ NODE_IP_ENV = "HPO_RAY_NODE_IP"
 #: ... and, for ``compute_configuration.nodes`` > 1, the comma-separated IPs of all its nodes (its own first).
 NODE_IPS_ENV = "HPO_NODE_IPS"
 
+#: A trial folder whose worker is dead is deleted when it is older than this (seconds).
+_STALE_SECONDS = 3600.0
+#: The file of a trial folder holding the pid of the worker running it.
+_OWNER_FILE = ".hpo-worker-pid"
+_pruned = False
+
 #: Variables Ray sets in its workers' environment that a trial must not inherit.
 _RAY_WORKER_ONLY = frozenset(
     {"PYTHONBREAKPOINT", "SPT_NOENV", "RAY_RAYLET_PID", "RAY_JOB_ID", "RAY_LD_PRELOAD_ON_WORKERS"}
 )
-#: Seconds one blocking look at the board lasts before the watcher looks again.
-_WATCH_SECONDS = 2.0
 
 
 class CancelBoard:
@@ -95,12 +101,9 @@ class CancelBoard:
         node_id = self._where.get(number, ("", None, None))[0]
         self._where[number] = (node_id, process_group, folder)
 
-    async def wait_cancel(self, number: int, timeout: float) -> bool:
-        """Return True as soon as ``number`` is cancelled, False after ``timeout`` seconds otherwise."""
-        try:
-            await asyncio.wait_for(self._event(number).wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
+    async def wait_cancel(self, number: int) -> bool:
+        """Answer when ``number`` is cancelled (True) or forgotten (False): one pending call per trial."""
+        await self._event(number).wait()
         return number in self._cancelled
 
     async def location(self, number: int) -> tuple[str, int | None, str | None] | None:
@@ -108,9 +111,11 @@ class CancelBoard:
         return self._where.get(number)
 
     async def forget(self, number: int) -> None:
-        """Drop what is known of ``number`` (its outcome reached the driver)."""
+        """Drop what is known of ``number`` (its outcome reached the driver); its ``wait_cancel`` answers False."""
         self._cancelled.discard(number)
-        self._events.pop(number, None)
+        event = self._events.pop(number, None)
+        if event is not None:
+            event.set()
         self._where.pop(number, None)
 
 
@@ -132,8 +137,7 @@ def run_trial_task(
     if _answer(board.register.remote(spec.number, context.get_node_id())):
         return failed_to_start(spec, "cancelled", interrupted=True), b""
     root = worker_root()
-    (root / "trials").mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.experiment)}-{spec.number}-", dir=root / "trials"))
+    folder = _trial_folder(root / "trials", spec)
     try:
         try:
             definition_dir = None
@@ -148,9 +152,52 @@ def run_trial_task(
             extra_env=_worker_env(spec, ray),
         )
         outcome = _run(local, board, kill_grace_seconds, folder)
-        return outcome, pack_outputs(local.trial_dir)
-    finally:
+        outputs = pack_outputs(local.trial_dir)
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+    # Off the trial's critical path: the worker process outlives the task.
+    threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, daemon=True).start()
+    return outcome, outputs
+
+
+def _trial_folder(trials: Path, spec: TrialSpec) -> Path:
+    """A new private folder for ``spec`` under ``trials``, marked with this worker's pid.
+
+    The first trial of a worker process also deletes the folders left by workers that died
+    (killed with their driver) more than :data:`_STALE_SECONDS` ago.
+    """
+    global _pruned
+    trials.mkdir(parents=True, exist_ok=True)
+    if not _pruned:
+        _pruned = True
+        _prune_dead_folders(trials)
+    folder = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.experiment)}-{spec.number}-", dir=trials))
+    (folder / _OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+    return folder
+
+
+def _prune_dead_folders(trials: Path) -> None:
+    limit = time.time() - _STALE_SECONDS
+    for folder in trials.iterdir():
+        try:
+            if folder.stat().st_mtime > limit:
+                continue
+            owner = int((folder / _OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue
+        if not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def kill_process_group(process_group: int, folder: str | None = None) -> bool:
@@ -176,16 +223,14 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -
     except TrialError as exc:
         return failed_to_start(spec, f"could not start: {exc}")
     cancel_event = threading.Event()
-    finished = threading.Event()
     try:
-        _answer(board.started.remote(spec.number, launched.process.pid, str(folder)))
-        watcher = threading.Thread(
-            target=_watch,
-            args=(board, spec.number, cancel_event, finished),
-            name=f"hpo-cancel-watch-{spec.number}",
-            daemon=True,
+        # Neither call is waited for: the board answers the second one when the trial is
+        # cancelled (or forgotten, or gone with its driver), and the callback sets the event
+        # that wait_process polls.
+        board.started.remote(spec.number, launched.process.pid, str(folder))
+        board.wait_cancel.remote(spec.number).future().add_done_callback(
+            functools.partial(_on_board_answer, cancel_event)
         )
-        watcher.start()
         end = wait_process(
             launched.process,
             timeout_seconds=spec.timeout_seconds,
@@ -196,9 +241,17 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -
         # The worker is being stopped (ray.cancel, its job ending): the trial goes with it.
         stop_process_group(launched.process, kill_grace_seconds=min(kill_grace_seconds, 1.0))
         raise
-    finally:
-        finished.set()
     return collect_outcome(prepared, launched.started_at, end)
+
+
+def _on_board_answer(cancel_event: threading.Event, answer: concurrent.futures.Future) -> None:
+    """Set ``cancel_event`` when the board says cancelled, or cannot answer (the driver is gone)."""
+    try:
+        cancelled = answer.result()
+    except BaseException:  # noqa: BLE001 - the board (and its driver) is gone: stop the trial
+        cancelled = True
+    if cancelled:
+        cancel_event.set()
 
 
 def _answer(ref: Any, timeout: float = 60.0) -> Any:
@@ -208,21 +261,6 @@ def _answer(ref: Any, timeout: float = 60.0) -> Any:
     starts another trial on it: more trials than CPUs would run. A future does not.
     """
     return ref.future().result(timeout=timeout)
-
-
-def _watch(board: Any, number: int, cancel_event: threading.Event, finished: threading.Event) -> None:
-    """Set ``cancel_event`` when the board says ``number`` is cancelled, or when the board is gone."""
-    while not finished.is_set():
-        try:
-            if _answer(board.wait_cancel.remote(number, _WATCH_SECONDS)):
-                cancel_event.set()
-                return
-        except concurrent.futures.TimeoutError:
-            continue  # a slow board is not a cancellation
-        except Exception:  # noqa: BLE001 - the driver (and its board) is gone: stop the trial
-            if not finished.is_set():
-                cancel_event.set()
-            return
 
 
 def _base_env() -> dict[str, str]:

@@ -330,7 +330,10 @@ def test_a_killed_driver_resumes_with_resume(ray_cluster: None, tmp_path: Path) 
     manifest = write_manifest(tmp_path, method="grid", steps=4, parameters=parameters)
     results = tmp_path / "results"
     ray_tmp = tempfile.mkdtemp(prefix="hpo-ray-drv-", dir="/tmp")
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(tmp_path), "RAY_TMPDIR": ray_tmp}
+    worker_tmp = tmp_path / "tmp"  # the dead workers' trial folders stay in there
+    worker_tmp.mkdir()
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(tmp_path), "RAY_TMPDIR": ray_tmp,
+           "TMPDIR": str(worker_tmp)}
     command = [sys.executable, "-m", "hpo_engine.cli", "run", str(manifest), "--results", str(results),
                "--backend", "ray", "--parallel", "2", "--quiet"]
     # The driver and its private cluster in a process group of their own, killed at once.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_a_malformed_address_is_refused_before_ray_is_asked() -> None:
     assert not ray.is_initialized()
 
 
-def test_ray_address_without_the_ray_backend_is_refused(tmp_path) -> None:
+def test_ray_address_without_the_ray_backend_is_refused(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from hpo_engine.cli import app
