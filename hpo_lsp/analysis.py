@@ -45,12 +45,6 @@ _STOPPING_CODES = frozenset({"HPO001", "HPO003", "HPO004", "HPO005", "HPO006", "
 
 _LINE_IN_MESSAGE_RE = re.compile(r"(\bon line )(\d+)")
 _NAME_RE = re.compile(r"name[ \t]*:[ \t]+\S")
-_TOP_KEY_RE = re.compile(r"^([A-Za-z_][\w\-]*|\"[^\"]*\"|'[^']*')[ \t]*:(?:[ \t]+(.*))?$")
-
-
-def _significant(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ on a hyper-parameter, its expanded values and their count; on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
