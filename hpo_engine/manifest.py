@@ -127,12 +127,17 @@ def method_parameter_values(parameters: Any) -> dict[str, Any]:
             continue
         for key in ("string_value", "int_value", "double_value"):
             if key in item:
-                values.setdefault(item["name"], item[key])
+                value = item[key]
+                if key == "int_value" and isinstance(value, float) and value.is_integer():
+                    value = int(value)  # JSON Schema's "integer" accepts 4.0
+                values.setdefault(item["name"], value)
                 break
     return values
 
 
 def _positive_int(value: Any, default: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's "integer" accepts 2.0
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 

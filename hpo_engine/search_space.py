@@ -85,6 +85,17 @@ def _check_power(power: int | float | None, name: str) -> float | None:
     return power
 
 
+def _random_index(rng: np.random.Generator, count: int) -> int:
+    """A uniform index in ``[0, count)``, also past numpy's int64 range (bias below 2**-64 there)."""
+    if count <= _INT64_MAX:
+        return int(rng.integers(0, count))
+    size = (count.bit_length() + 64 + 7) // 8
+    return int.from_bytes(rng.bytes(size), "big") % count
+
+
+_INT64_MAX = 2**63 - 1
+
+
 class Dimension(ABC):
     """One hyper-parameter: a name and the values it may take."""
 
@@ -158,7 +169,7 @@ class Dimension(ABC):
     # -- sampling and encoding ---------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Value:
         """One value drawn uniformly (log-uniformly for a continuous power range)."""
-        return self._value_at(int(rng.integers(0, self.count))) if self.is_finite else self._sample_continuous(rng)
+        return self._value_at(_random_index(rng, self.count)) if self.is_finite else self._sample_continuous(rng)
 
     def _sample_continuous(self, rng: np.random.Generator) -> Value:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -466,6 +477,13 @@ class IntValues(_Values):
     kind = "int_values"
     _item_types = (int,)
     _item_label = "integers"
+
+    def _accepts(self, value: object) -> bool:
+        # JSON Schema's "integer" accepts 2.0, so a manifest may hold it
+        return super()._accepts(value) or isinstance(value, float) and value.is_integer()
+
+    def _convert(self, value: Value) -> int:
+        return int(value)
 
 
 class StringValues(_Values):

@@ -394,3 +394,17 @@ def test_int_range_bounds_written_as_integral_floats_are_checked() -> None:
     result = validate_text(with_hyper_parameters("    - name: n\n      int_range:\n        min_value: 1.0\n        max_value: 3\n", steps=3), environ={})
     assert result.problems == ()
     assert list(result.manifest.references[0].optimization.space["n"].values()) == [1, 2, 3]
+
+
+def test_integral_floats_in_int_values_and_int_method_parameters_are_ints() -> None:
+    """Regression: 'int_value: 4.0' validated (an integer to JSON Schema) but ran 1 trial, and
+    'int_values: [1.0, 2]' validated but the reference silently lost its search space."""
+    text = with_hyper_parameters("    - name: n\n      int_values: [1.0, 2, 3]\n", steps=3)
+    text = text.replace("        int_value: 3\n", "        int_value: 3.0\n      - name: max_concurrent_trials\n        int_value: 2.0\n      - name: random_seed\n        int_value: 7.0\n")
+    result = validate_text(text, environ={})
+    assert result.problems == ()
+    optimization = result.manifest.references[0].optimization
+    assert list(optimization.space["n"].values()) == [1, 2, 3]
+    method = optimization.method
+    assert (method.num_optimizer_steps, method.max_concurrent_trials, method.random_seed) == (3, 2, 7)
+    assert all(type(v) is int for v in (method.num_optimizer_steps, method.max_concurrent_trials, method.random_seed))

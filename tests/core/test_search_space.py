@@ -353,3 +353,24 @@ def test_wide_ranges_with_tiny_steps_are_counted_exactly() -> None:
     assert wide.value_at(1) == 0.006 and wide.value_at(-1) == 1e40
     extreme = DoubleRange("x", 5e-324, 1e308, step=5e-324)
     assert len(str(extreme.count)) == 632
+
+
+def test_sampling_a_dimension_past_int64_is_uniform_and_reproducible() -> None:
+    """Regression: rng.integers(0, count) raised 'high is out of bounds for int64' (hpo preview crashed)."""
+    wide = IntRange("x", 5, 10**40)
+    first = [wide.sample(np.random.default_rng(9)) for _ in range(3)]
+    assert first == [wide.sample(np.random.default_rng(9)) for _ in range(3)]
+    rng = np.random.default_rng(4)
+    samples = [wide.sample(rng) for _ in range(400)]
+    assert all(5 <= s <= 10**40 for s in samples)
+    assert sum(s > 5 * 10**39 for s in samples) in range(150, 251)  # about half above the middle
+    space = SearchSpace([wide, DoubleRange("y", 0, 1)])
+    assert len(space.preview_points(3)) == 3
+
+
+def test_int_values_accept_integral_floats() -> None:
+    """JSON Schema's "integer" accepts 2.0; the model used to refuse it, so the manifest lost its space."""
+    assert list(IntValues("n", [32, 64.0]).values()) == [32, 64]
+    assert all(type(v) is int for v in IntValues("n", [32, 64.0]).values())
+    with pytest.raises(SearchSpaceError, match=r"\[2.5\]"):
+        IntValues("n", [1, 2.5])
