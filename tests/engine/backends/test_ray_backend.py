@@ -53,6 +53,11 @@ TRAIN = textwrap.dedent(
         os.kill(int(os.environ["HPO_RAY_WORKER_PID"]), signal.SIGKILL)
         time.sleep(60)
     time.sleep(float(cfg.get("sleep", 0)))
+    if cfg.get("shared"):  # wait (at most 30 s) until `wait_for` trials have started
+        open(os.path.join(cfg["shared"], f"started-{os.environ['SUBID']}"), "w").close()
+        end = time.time() + 30
+        while len(os.listdir(cfg["shared"])) < cfg["wait_for"] and time.time() < end:
+            time.sleep(0.01)
     score = float(cfg.get("x", 0)) * 2 + int(cfg.get("y", 0))
     print("gpus", os.environ.get("CUDA_VISIBLE_DEVICES"), "breakpoint", os.environ.get("PYTHONBREAKPOINT"))
     with open(os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json"), "w") as out:
@@ -211,9 +216,12 @@ def test_same_trials_and_objectives_as_the_local_backend(ray_cluster: None, tmp_
 
 
 def test_trials_run_in_parallel_up_to_the_cluster_cpus(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
     with RayBackend(3) as backend:
+        # Each trial waits until two have started: two must run at once, or this takes 30 s.
         for number in (0, 1, 2):
-            backend.launch(make_spec(definition, tmp_path, number, x=0.5, y=number, sleep=1.5))
+            backend.launch(make_spec(definition, tmp_path, number, x=0.5, y=number, shared=str(shared), wait_for=2))
         assert backend.running == {0, 1, 2}
         outcomes = wait_all(backend, 3)
     assert [o.state for o in outcomes] == [TrialState.COMPLETE] * 3
