@@ -48,6 +48,10 @@ TRAIN = textwrap.dedent(
         with open(cfg["pidfile"] + ".tmp", "w") as out:
             out.write(str(os.getpid()))
         os.replace(cfg["pidfile"] + ".tmp", cfg["pidfile"])
+    if cfg.get("mode") == "freeze":
+        # Freeze the Ray worker that runs this trial: it can no longer hear a cancellation.
+        os.kill(int(os.environ["HPO_RAY_WORKER_PID"]), signal.SIGSTOP)
+        time.sleep(60)
     if cfg.get("mode") == "kill":
         # Bring down the Ray worker that runs this trial, then linger as an orphan would.
         os.kill(int(os.environ["HPO_RAY_WORKER_PID"]), signal.SIGKILL)
@@ -303,6 +307,22 @@ def test_cancel_stops_a_running_trial_and_drops_a_queued_one(ray_cluster: None, 
     # Leaving the block cancelled the last trial; its outcome was kept for wait().
     assert [(o.number, o.state) for o in backend.wait(0)] == [(kept, TrialState.INTERRUPTED)]
     assert process_gone(int(pids[kept].read_text()))
+
+
+def test_a_trial_whose_worker_does_not_answer_is_force_cancelled(ray_cluster: None, tmp_path: Path, definition: Path) -> None:
+    pidfile = tmp_path / "frozen.pid"
+    with RayBackend(1, kill_grace_seconds=1.0) as backend:
+        backend.launch(make_spec(definition, tmp_path, 0, mode="freeze", pidfile=str(pidfile)))
+        end = time.monotonic() + 60
+        while not pidfile.exists() and time.monotonic() < end:
+            assert backend.wait(0.1) == []
+        backend.cancel(0)
+        # The frozen worker cannot stop its trial; after the grace period (1 s) + 5 s the
+        # driver force-cancels the task and kills the trial's process group on its node.
+        (outcome,) = wait_all(backend, 1, limit=60)
+    assert outcome.state is TrialState.INTERRUPTED
+    assert outcome.failure_reason == "cancelled"
+    assert process_gone(int(pidfile.read_text()))
 
 
 GATED = textwrap.dedent(
