@@ -150,6 +150,9 @@ class _Renderer:
         start = lines.to_units(ctx.line, ctx.word_start)
         end = lines.to_units(ctx.line, ctx.word_end)
         self.range = types.Range(types.Position(ctx.line, start), types.Position(ctx.line, end))
+        # Right after "key:" (completion triggered by ':'): the value needs its blank.
+        line = lines.line(ctx.line)
+        self.lead = " " if ctx.kind == "value" and ctx.word_start > 0 and line[ctx.word_start - 1 : ctx.word_start] == ":" else ""
 
     def documentation(self, text: str) -> types.MarkupContent | str | None:
         if not text:
@@ -166,7 +169,7 @@ class _Renderer:
             documentation=self.documentation(doc),
             sort_text=f"{order:04d}{label}",
             filter_text=label,
-            text_edit=types.TextEdit(range=self.range, new_text=snippet.render()),
+            text_edit=types.TextEdit(range=self.range, new_text=self.lead + snippet.render()),
             insert_text_format=types.InsertTextFormat.Snippet if self.snippets else types.InsertTextFormat.PlainText,
             insert_text_mode=types.InsertTextMode.AsIs,
             preselect=preselect or None,

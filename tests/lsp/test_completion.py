@@ -85,6 +85,11 @@ async def test_enum_values_with_descriptions(client: LanguageClient, tmp_path: P
     items = await complete(client, uri2, position_of(text2, "string_value: ma", offset=16))
     assert labels(items) == ["maximize", "minimize"]
     assert by_label(items, "maximize").text_edit.range.start.character == 22
+    # triggered by ':' before any blank: the value gets its blank
+    text3 = seed_typo.replace("      name: random\n", "      name:\n")
+    uri3 = open_document(client, tmp_path / "e3.yaml", text3)
+    items = await complete(client, uri3, position_of(text3, "      name:\n", offset=11))
+    assert new_text(by_label(items, "grid")) == " grid"
 
 
 async def test_method_parameter_names_bring_their_value_key(client: LanguageClient, tmp_path: Path, seed_typo: str):
