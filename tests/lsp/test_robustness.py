@@ -236,3 +236,40 @@ def test_fuzz_edit_sequences(client_name: str, tmp_path: Path):
         loop.run_until_complete(client.shutdown_session())
         loop.run_until_complete(client.stop())
         loop.close()
+
+
+def test_tcp_transport(tmp_path: Path):
+    """``--tcp HOST:PORT`` serves the same protocol on a socket."""
+    import json
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "hpo_lsp", "--tcp", f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not listen"
+                assert process.poll() is None, "the server exited"
+                time.sleep(0.2)
+        with connection:
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}}).encode()
+            connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            data = b""
+            while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(data.split(b"Content-Length: ")[1].split(b"\r\n")[0]):
+                chunk = connection.recv(65536)
+                assert chunk, "connection closed"
+                data += chunk
+            reply = json.loads(data.split(b"\r\n\r\n", 1)[1])
+            assert reply["result"]["serverInfo"]["name"] == "hpo-lsp"
+            assert "completionProvider" in reply["result"]["capabilities"]
+    finally:
+        process.kill()
+        process.wait()
