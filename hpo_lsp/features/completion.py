@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,22 +25,16 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from hpo_engine import schema_navigation as nav
-from hpo_engine.schema import load_schema
 
 from ..convert import engine_position
 from ..cursor import CursorContext, cursor_context
+from ..schema_cache import manifest_schema as schema
 
 if TYPE_CHECKING:
     from ..convert import Lines
     from ..server import HpoLanguageServer
 
-__all__ = ["register", "schema", "Snippet"]
-
-
-@lru_cache(maxsize=1)
-def schema() -> dict:
-    """The manifest JSON Schema (loaded once)."""
-    return load_schema()
+__all__ = ["register", "completion_items", "Snippet"]
 
 
 class Snippet:

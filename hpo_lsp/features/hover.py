@@ -14,7 +14,7 @@ from hpo_engine import schema_navigation as nav
 from ..convert import engine_position
 from ..cursor import cursor_context, line_elements
 from ..summaries import dimension_of, summarize_section
-from .completion import schema
+from ..schema_cache import manifest_schema as schema
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
