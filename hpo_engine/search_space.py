@@ -20,9 +20,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported only when a point is sampled (keeps `hpo validate` start-up short)
+    import numpy as np
 
 from .errors import SearchSpaceError
 
@@ -639,7 +640,10 @@ class SearchSpace:
         """First ``limit`` grid points; for a space with continuous dimensions, ``limit`` seeded samples."""
         if self.is_finite:
             return list(self.points(limit))
-        rng = rng or np.random.default_rng(0)
+        if rng is None:
+            import numpy as np
+
+            rng = np.random.default_rng(0)
         return [self.sample(rng) for _ in range(limit)]
 
     # -- sampling and encoding ------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ManifestError
+from ..gc_pause import gc_paused
 from ..manifest import Manifest, build_manifest
 from ..problems import Problem, Severity
 from ..yaml_source import MappingNode, SourceDocument, parse_yaml
@@ -49,6 +50,11 @@ class ValidationResult:
 
 def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None = None, source_path: Path | None = None) -> ValidationResult:
     """Validate an already parsed document (the language server caches parses)."""
+    with gc_paused():
+        return _validate_document(document, environ=environ, source_path=source_path)
+
+
+def _validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None, source_path: Path | None) -> ValidationResult:
     problems = list(document.problems)
     if isinstance(document.root, MappingNode):
         problems.extend(schema_problems(document))
