@@ -390,6 +390,52 @@ def test_a_killed_driver_resumes_with_resume(ray_cluster: None, tmp_path: Path) 
     assert sorted(t.attempts for t in trials) == [1, 1, 2, 2]  # the two that ran when the driver died
 
 
+def test_references_of_one_run_share_one_private_cluster_gone_at_exit(tmp_path: Path, definition: Path) -> None:
+    manifest = write_manifest(tmp_path, steps=2)
+    text = manifest.read_text()
+    second = text[text.index("- name: ref"):].replace("- name: ref", "- name: ref2", 1)
+    manifest.write_text(text + second)
+    ray_tmp = tempfile.mkdtemp(prefix="hpo-ray-two-", dir="/tmp")
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(tmp_path), "RAY_TMPDIR": ray_tmp}
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hpo_engine.cli", "run", str(manifest), "--results", str(tmp_path / "r"),
+             "--backend", "ray", "--json"],
+            capture_output=True, text=True, env=env, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        reasons = []
+        for reference in summary["references"]:
+            with ResultStore.open(Path(reference["store"])) as store:
+                reasons += [(t.number, t.state, t.failure_reason, t.stderr_tail) for t in store.trials()]
+        assert [r["counts"]["complete"] for r in summary["references"]] == [2, 2], reasons
+        sessions = [p for p in (Path(ray_tmp) / "ray").iterdir() if p.name.startswith("session_2")]
+        assert len(sessions) == 1
+        # The cluster went down with the process.
+        end = time.monotonic() + 30
+        while processes_mentioning(ray_tmp) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert processes_mentioning(ray_tmp) == []
+    finally:
+        for pid in processes_mentioning(ray_tmp):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of the processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
 def test_an_unreachable_address_fails_fast_with_one_line(tmp_path: Path, definition: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
