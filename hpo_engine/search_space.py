@@ -249,7 +249,7 @@ class _Range(Dimension):
         self.min_value = min_value
         self.max_value = max_value
         self.power = _check_power(power, name)
-        if self.power is not None and (self.kind == "double_range" or isinstance(self.power, float)):
+        if self.power is not None:  # int_range too: 2 ** 10**9 would take gigabytes to compute
             for label, exponent in (("min_value", min_value), ("max_value", max_value)):
                 try:
                     float(self.power) ** float(exponent)

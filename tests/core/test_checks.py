@@ -137,11 +137,19 @@ def test_power_overflowing_a_float_is_an_error(spec: str, where: tuple[int, int]
     assert "too large" in problem.message
 
 
-def test_int_range_with_an_integer_power_stays_exact() -> None:
-    result = validate_text(with_hyper_parameters("    - name: n\n      int_range: {min_value: 0, max_value: 400, power: 10}\n"), environ={})
+def test_int_range_with_an_integer_power_stays_exact_up_to_the_float_range() -> None:
+    result = validate_text(with_hyper_parameters("    - name: n\n      int_range: {min_value: 0, max_value: 300, power: 10}\n"), environ={})
     assert result.problems == ()
     dimension = result.manifest.references[0].optimization.space["n"]
-    assert dimension.value_at(-1) == 10**400
+    assert dimension.value_at(-1) == 10**300 and type(dimension.value_at(-1)) is int
+
+
+@pytest.mark.parametrize("high", ["400", "9999999999999999999999999999999999999999"])
+def test_int_range_with_a_power_beyond_the_float_range_is_an_error(high: str) -> None:
+    """Regression: 2 ** 10**40 validated, then hpo preview (and hover) tried to compute it: memory and time without end."""
+    problem = only(with_hyper_parameters(f"    - name: n\n      int_range: {{min_value: 5, max_value: {high}, power: 10}}\n"))
+    assert (problem.code, problem.span.start) == ("HPO106", Position(15, 43))
+    assert "too large" in problem.message
 
 
 # -- value lists ----------------------------------------------------------------------------

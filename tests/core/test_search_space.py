@@ -161,6 +161,7 @@ def test_value_kinds() -> None:
         (lambda: IntRange("", 1, 2), "''"),
         (lambda: DoubleRange("x", 0, 400, power=10), "power=10, max_value=400"),  # 10.0 ** 400 overflows
         (lambda: DoubleRange("x", -2000, 0, power=0.5), "power=0.5, min_value=-2000"),
+        (lambda: IntRange("x", 5, 10**40, power=2), "power=2, max_value=" + "1" + "0" * 40),  # 2 ** 10**40 would never finish
     ],
 )
 def test_constructor_errors_quote_the_bad_values(build, quoted: str) -> None:
