@@ -48,9 +48,13 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class ComputeConfiguration:
-    """``compute_configuration``: the original service's GPU size name and node count."""
+    """``compute_configuration``: the original service's GPU size name and node count.
 
-    name: str = "k80"
+    ``name`` is ``None`` when the manifest gives none: no GPU is requested (the original
+    service then used ``k80``, which a CPU-only Ray cluster could never satisfy).
+    """
+
+    name: str | None = None
     nodes: int = 1
 
 
@@ -201,7 +205,7 @@ def build_manifest(data: Mapping[str, Any], source_path: Path | None = None) -> 
                 training_definition_url=_text(ref.get("training_definition_url")),
                 command=_text(ref.get("command")),
                 compute_configuration=ComputeConfiguration(
-                    name=str(compute.get("name", "k80")), nodes=_positive_int(compute.get("nodes"), 1)
+                    name=_text(compute.get("name")), nodes=_positive_int(compute.get("nodes"), 1)
                 ),
                 pretrained_model_url=_text(ref.get("pretrained_model_url")),
                 optimization=_optimization(ref.get("hyper_parameters_optimization")),

@@ -48,7 +48,7 @@ class TrialSpec:
     timeout_seconds: float | None = None
     data_dir: str | None = None
     training_id: str = ""
-    compute_name: str = "k80"
+    compute_name: str | None = None
     compute_nodes: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
 

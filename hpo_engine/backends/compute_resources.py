@@ -79,17 +79,19 @@ class TrialResources:
         return text if self.nodes == 1 else f"{text} on each of {self.nodes} nodes"
 
 
-def trial_resources(name: str, nodes: int = 1, *, ignore_gpus: bool = False) -> TrialResources:
+def trial_resources(name: str | None, nodes: int = 1, *, ignore_gpus: bool = False) -> TrialResources:
     """The resources of ``compute_configuration: {name, nodes}``; names are matched case-insensitively.
+
+    ``name`` ``None`` (the manifest names no compute configuration) asks for no GPU.
 
     ``nodes`` below 1 counts as 1. ``ignore_gpus`` asks for no GPU whatever the name
     (for running GPU manifests on a CPU-only cluster on purpose).
     """
-    key = name.strip().lower()
-    known = key in GPUS_PER_NODE
+    key = (name or "").strip().lower()
+    known = key in GPUS_PER_NODE or name is None
     gpus = float(GPUS_PER_NODE.get(key, 0))
     return TrialResources(
-        name=name,
+        name=name or "(none)",
         nodes=max(int(nodes), 1),
         cpus_per_node=CPUS_PER_NODE,
         gpus_per_node=0.0 if ignore_gpus else gpus,

@@ -111,8 +111,12 @@ class RandomSearch(Optimizer):
         """Nothing to learn: points returned by ``ask`` are already marked as used."""
 
     def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
-        """Mark the grid points of earlier trials as used (no effect on a continuous space)."""
+        """Continue after earlier trials: mark their grid points as used or, on a continuous
+        space, advance the seeded sequence past them (a resumed run must not re-propose them).
+        """
         if self._grid is None:
+            for _ in history:
+                self.space.sample(self._rng)
             return
         for point, _objective in history:
             index = _grid_index(self.space, point)

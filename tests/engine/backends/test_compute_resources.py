@@ -50,3 +50,10 @@ def test_busy_is_not_unsatisfiable_and_nodes_need_distinct_nodes() -> None:
     assert unsatisfiable_reason(trial_resources("k80", 2), [GPU_NODE, GPU_NODE]) is None
     reason = unsatisfiable_reason(trial_resources("k80", 2), [GPU_NODE, CPU_NODE])
     assert reason is not None and "only 1 node(s)" in reason
+
+
+def test_no_compute_configuration_asks_for_no_gpu_and_fits_a_cpu_cluster() -> None:
+    resources = trial_resources(None)
+    assert resources.bundle == {"CPU": 1.0}
+    assert resources.known
+    assert unsatisfiable_reason(resources, [{"CPU": 2.0}]) is None

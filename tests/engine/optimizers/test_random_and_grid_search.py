@@ -107,3 +107,13 @@ def test_make_optimizer_knows_three_methods() -> None:
     optimizer.close()
     with pytest.raises(OptimizerError, match="unknown optimization method 'tpe'"):
         make_optimizer("tpe", space, maximize=False, seed=0, budget=5)
+
+
+def test_random_warm_start_on_a_continuous_space_continues_the_seeded_sequence() -> None:
+    space = SearchSpace([DoubleRange("x", 0.0, 1.0)])
+    uninterrupted = RandomSearch(space, maximize=False, seed=3)
+    first = [uninterrupted.ask() for _ in range(2)]
+    later = [uninterrupted.ask() for _ in range(2)]
+    resumed = RandomSearch(space, maximize=False, seed=3)
+    resumed.warm_start([(point, 1.0) for point in first])
+    assert [resumed.ask() for _ in range(2)] == later
