@@ -319,6 +319,28 @@ class DoubleRange(_Range):
         exponent = self._min if self._step is None else self._exponent_at(index)
         return self._map_power(exponent)
 
+    def index_of(self, value: Value) -> int:
+        """The index of ``value``, computed (not searched: a grid may hold 10**15 values)."""
+        if self._step is None or self._count is None or not _is_number(value) or not math.isfinite(value):
+            return super().index_of(value)
+        try:
+            if self.power is None:
+                estimate = _GRID.divide(_GRID.subtract(_decimal(value, "value"), self._min), self._step)
+            elif value > 0:
+                exponent = math.log(float(value)) / math.log(float(self.power))
+                estimate = _GRID.divide(_GRID.subtract(Decimal(repr(exponent)), self._min), self._step)
+            else:
+                raise SearchSpaceError(f"{value!r} is not a value of {self.name!r}.")
+            center = int(estimate.to_integral_value())
+        except (ArithmeticError, ValueError) as exc:
+            raise SearchSpaceError(f"{value!r} is not a value of {self.name!r}.") from exc
+        for index in (center, center - 1, center + 1):
+            if 0 <= index < self._count:
+                candidate = self._value_at(index)
+                if candidate == value or math.isclose(candidate, value, rel_tol=1e-12, abs_tol=1e-15):
+                    return index
+        raise SearchSpaceError(f"{value!r} is not a value of {self.name!r}.")
+
     @property
     def bounds(self) -> tuple[float, float]:
         """Smallest and largest value (after ``power``)."""
