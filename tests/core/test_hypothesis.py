@@ -49,7 +49,7 @@ def check(text: str) -> None:
             if reference.optimization is not None:
                 space: SearchSpace = reference.optimization.space
                 space.describe_size()
-                list(space.preview_points(3))
+                space.to_json(max_points=3, max_values=5)  # what hpo preview and hover show
 
 
 @SETTINGS
