@@ -6,10 +6,13 @@ command through ``/bin/sh -c`` in a fresh folder, one after the other):
 
 - overhead per trial = median time between consecutive trial starts (parallel 1)
   minus the bare command's median run time; also the mean (total / trials) minus the bare mean;
-- throughput = trials per second with parallel 1 and parallel 2, and their ratio.
+- throughput = trials per second with parallel 1 and parallel 2; the speed-up is the median over
+  repeats of each repeat's ratio (both runs of a repeat see the same machine load);
+- engine CPU = CPU time of the hpo process itself (all its threads, not the trials) per trial.
 
-Two programs: ``echo score=1`` (a shell builtin: pure overhead) and
-``python3 -c "print('score=1')"`` (a real interpreter start).
+Three programs: ``echo score=1`` (a shell builtin: pure overhead),
+``python3 -c "print('score=1')"`` (a real interpreter start) and ``sleep 0.1; echo score=1``
+(a trial that takes time without using a CPU: shows how well two slots are kept busy).
 
     python benchmarks/engine_overhead.py [--trials 100] [--repeat 3] [--json out.json]
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +41,7 @@ from hpo_engine.validation import load_manifest  # noqa: E402
 PROGRAMS = {
     "shell: echo score=1": "echo score=1",
     "python3 -c print(score=1)": "python3 -c \"print('score=1')\"",
+    "sleep 0.1; echo score=1": "sleep 0.1; echo score=1",
 }
 
 
@@ -81,9 +86,12 @@ def engine(command: str, trials: int, parallel: int, folder: Path) -> dict[str, 
     manifest = load_manifest(write_manifest(folder, command, trials))
     reference = manifest.references[0]
     results = folder / f"results-p{parallel}"
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     summary = run_reference(manifest, reference, RunOptions(results_root=results, parallel=parallel), reporter=Reporter())
     total = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    engine_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert summary.count(summary.trials[0].state.__class__.COMPLETE) == trials, summary.message
     with ResultStore.open(summary.folder) as store:
         spans = sorted((t.started_at, t.ended_at) for t in store.trials())
@@ -93,6 +101,7 @@ def engine(command: str, trials: int, parallel: int, folder: Path) -> dict[str, 
     return {
         "total": total,
         "per_trial": total / trials,
+        "engine_cpu_per_trial": engine_cpu / trials,
         "median_gap": statistics.median(gaps),
         "median_between": statistics.median(between),
         "median_inside": statistics.median(inside),
@@ -105,11 +114,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; medians are reported")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
-    report = {"trials": args.trials, "repeat": args.repeat, "cpus": os.cpu_count(), "python": sys.version.split()[0], "programs": {}}
+    warm_up = Path(tempfile.mkdtemp(prefix="hpo-overhead-warm-up-"))
+    try:  # import everything a run needs once, so that no measurement pays for it
+        engine("echo score=1", 5, 1, warm_up)
+    finally:
+        shutil.rmtree(warm_up, ignore_errors=True)
+    report = {
+        "trials": args.trials, "repeat": args.repeat, "cpus": os.cpu_count(), "python": sys.version.split()[0],
+        "load_average_before": os.getloadavg(), "programs": {},
+    }
     for label, command in PROGRAMS.items():
         rows = {
             "bare_median": [], "bare_mean": [], "p1_median_gap": [], "p1_per_trial": [], "p1_total": [], "p2_total": [],
-            "p1_between": [], "p1_inside": [],
+            "p1_between": [], "p1_inside": [], "speedup": [], "engine_cpu": [],
         }
         for _ in range(args.repeat):
             folder = Path(tempfile.mkdtemp(prefix="hpo-overhead-"))
@@ -125,6 +142,8 @@ def main() -> None:
             rows["p1_per_trial"].append(p1["per_trial"])
             rows["p1_total"].append(p1["total"])
             rows["p2_total"].append(p2["total"])
+            rows["speedup"].append(p1["total"] / p2["total"])  # same conditions: the ratio of one repeat
+            rows["engine_cpu"].append(p1["engine_cpu_per_trial"])
             rows["p1_between"].append(p1["median_between"])
             rows["p1_inside"].append(p1["median_inside"])
         m = {key: statistics.median(values) for key, values in rows.items()}
@@ -137,18 +156,22 @@ def main() -> None:
             "trial_runner_wall_ms": 1000 * m["p1_inside"],
             "parallel1_trials_per_s": args.trials / m["p1_total"],
             "parallel2_trials_per_s": args.trials / m["p2_total"],
-            "speedup_parallel2": m["p1_total"] / m["p2_total"],
+            "speedup_parallel2": m["speedup"],
+            "engine_cpu_per_trial_ms": 1000 * m["engine_cpu"],
             "runs": rows,
         }
         report["programs"][label] = result
         print(
             f"{label:28s} bare {result['bare_median_ms']:6.1f} ms | engine cycle {result['engine_median_cycle_ms']:6.1f} ms | "
             f"overhead median {result['overhead_median_ms']:5.1f} ms, mean {result['overhead_mean_ms']:5.1f} ms "
-            f"(runner {result['trial_runner_wall_ms']:.1f} ms, between trials {result['scheduler_between_trials_ms']:.1f} ms) | "
+            f"(runner {result['trial_runner_wall_ms']:.1f} ms, between trials {result['scheduler_between_trials_ms']:.1f} ms; "
+            f"engine CPU {result['engine_cpu_per_trial_ms']:.1f} ms) | "
             f"{result['parallel1_trials_per_s']:5.1f} -> {result['parallel2_trials_per_s']:5.1f} trials/s "
             f"(x{result['speedup_parallel2']:.2f} with --parallel 2)",
             flush=True,
         )
+    report["load_average_after"] = os.getloadavg()
+    print(f"load average before {report['load_average_before'][0]:.2f}, after {report['load_average_after'][0]:.2f} (1 min)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
