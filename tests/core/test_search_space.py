@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -337,14 +336,11 @@ def test_from_specs_and_to_json() -> None:
         SearchSpace.from_specs([{"name": "x", "int_values": [1], "string_values": ["a"]}])
 
 
-def test_first_points_of_a_huge_space_are_quick_enough_for_an_editor() -> None:
-    """Not a timing assertion on the machine: only that listing does not walk the space."""
+def test_first_points_of_a_30_digit_space_are_listed_without_walking_it() -> None:
     space = SearchSpace([IntRange(f"d{i}", 0, 10**5) for i in range(6)])
-    start = time.perf_counter()
-    assert len(list(space.points(100))) == 100
     assert space.size == (10**5 + 1) ** 6
-    elapsed = time.perf_counter() - start
-    assert elapsed < 60  # walking 10**30 points would never finish
+    points = list(space.points(100))
+    assert len(points) == 100 and points[-1]["d5"] == 99
 
 
 def test_wide_ranges_with_tiny_steps_are_counted_exactly() -> None:
@@ -381,9 +377,7 @@ def test_index_of_a_double_grid_is_computed_not_searched() -> None:
     """Regression: DoubleRange.index_of scanned every value (1 s for 10**6 values; a 10**15 grid never
     finished), and random search, grid warm starts and rbfopt's encode all call it."""
     fine = DoubleRange("x", 0.0, 1.0, step=1e-9)
-    start = time.perf_counter()
-    assert fine.index_of(0.5) == 500_000_000 and fine.encode(1.0) == 1e9
-    assert time.perf_counter() - start < 5
+    assert fine.index_of(0.5) == 500_000_000 and fine.encode(1.0) == 1e9  # a scan would take minutes
     space = SearchSpace([DoubleRange(f"x{i}", 0.0, 0.999, step=0.001) for i in range(5)])
     point = space.point_at(10**15 - 12345)
     assert space.index_of(point) == 10**15 - 12345
