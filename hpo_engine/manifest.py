@@ -167,13 +167,14 @@ def build_method_settings(method: Any) -> MethodSettings:
     )
 
 
-def _optimization(section: Any) -> Optimization | None:
+def _optimization(section: Any, space: SearchSpace | None = None) -> Optimization | None:
     if not isinstance(section, Mapping):
         return None
-    try:
-        space = SearchSpace.from_specs([hp for hp in section.get("hyper_parameters") or [] if isinstance(hp, Mapping)])
-    except SearchSpaceError:
-        return None
+    if space is None:
+        try:
+            space = SearchSpace.from_specs([hp for hp in section.get("hyper_parameters") or [] if isinstance(hp, Mapping)])
+        except SearchSpaceError:
+            return None
     return Optimization(method=build_method_settings(section.get("method")), space=space)
 
 
@@ -181,8 +182,15 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def build_manifest(data: Mapping[str, Any], source_path: Path | None = None) -> Manifest:
-    """The typed manifest of ``data`` (a manifest that the validator found without errors)."""
+def build_manifest(
+    data: Mapping[str, Any], source_path: Path | None = None, spaces: Mapping[int, SearchSpace] | None = None
+) -> Manifest:
+    """The typed manifest of ``data`` (a manifest that the validator found without errors).
+
+    ``spaces`` may hold search spaces already built by the validator, keyed by the
+    0-based index of their training reference.
+    """
+    spaces = spaces or {}
     settings_data = data.get("settings") if isinstance(data.get("settings"), Mapping) else {}
     author = settings_data.get("author") if isinstance(settings_data.get("author"), Mapping) else {}
     settings = Settings(
@@ -208,7 +216,7 @@ def build_manifest(data: Mapping[str, Any], source_path: Path | None = None) -> 
                     name=_text(compute.get("name")), nodes=_positive_int(compute.get("nodes"), 1)
                 ),
                 pretrained_model_url=_text(ref.get("pretrained_model_url")),
-                optimization=_optimization(ref.get("hyper_parameters_optimization")),
+                optimization=_optimization(ref.get("hyper_parameters_optimization"), spaces.get(index)),
             )
         )
     return Manifest(

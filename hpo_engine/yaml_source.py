@@ -27,6 +27,7 @@ from ruamel.yaml.events import (
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
+    StreamEndEvent,
     SequenceEndEvent,
     SequenceStartEvent,
 )
@@ -206,12 +207,23 @@ def _line_starts(text: str) -> list[int]:
 _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 
 
-def _make_yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    return yaml
+#: ruamel.yaml's C parser (ruamel.yaml.clib) when installed, else ``None`` (pure-Python fallback).
+_C_PARSER: Any = YAML(typ="safe", pure=False).Parser
+if not getattr(_C_PARSER, "__module__", "").startswith("ruamel.yaml.clib"):
+    _C_PARSER = None
 
 
-_YAML = _make_yaml()
+def _events(text: str) -> Iterator[Any]:
+    """The YAML events of ``text``, from a parser made for this call (thread-safe, nothing kept)."""
+    if _C_PARSER is None:
+        yield from YAML(typ="safe", pure=True).parse(text)
+        return
+    parser = _C_PARSER(text)
+    while True:
+        event = parser.get_event()
+        yield event
+        if type(event) is StreamEndEvent:
+            return
 
 
 def _scalar_value(tag: str, text: str) -> Any:
@@ -264,8 +276,13 @@ _FLOAT_CORE_RE = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-
 _TAG = "tag:yaml.org,2002:"
 
 
+_PLAIN_STRING_START = frozenset("abcdeghijklmopqrsuvwxyzABCDEGHIJKLMOPQRSUVWXYZ_/$<")
+
+
 def _resolve_plain(text: str) -> str:
     """The YAML 1.2 core-schema tag of a plain (unquoted) scalar."""
+    if text[:1] in _PLAIN_STRING_START:
+        return _TAG + "str"  # cannot be null, bool or a number: skip the patterns (most keys)
     if _NULL_RE.match(text):
         return _TAG + "null"
     if _BOOL_RE.match(text):
@@ -543,7 +560,7 @@ def _parse_yaml(text: str) -> SourceDocument:
     builder = _Builder(raw_text)
     roots: list[tuple[Node | None, Any]] = []
     try:
-        for root_node, root_data, start_mark in builder.documents(iter(_YAML.parse(text))):
+        for root_node, root_data, start_mark in builder.documents(_events(text)):
             if roots:
                 problems.append(
                     _reading_problem(

@@ -56,15 +56,18 @@ def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | 
 
 def _validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None, source_path: Path | None) -> ValidationResult:
     problems = list(document.problems)
+    spaces: dict = {}
     if isinstance(document.root, MappingNode):
         problems.extend(schema_problems(document))
-        problems.extend(semantic_problems(document, environ))
+        problems.extend(semantic_problems(document, environ, spaces))
     unique = list(dict.fromkeys(problems))
     unique.sort(key=Problem.sort_key)
     has_errors = any(p.severity is Severity.ERROR for p in unique)
     manifest = None
     if not has_errors and isinstance(document.data, Mapping):
-        manifest = build_manifest(_as_manifest_data(document.data), source_path)
+        if "training_references" not in document.data and -1 in spaces:
+            spaces[0] = spaces.pop(-1)  # the fragment becomes reference 0
+        manifest = build_manifest(_as_manifest_data(document.data), source_path, spaces)
     return ValidationResult(document, tuple(unique), manifest)
 
 

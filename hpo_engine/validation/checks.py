@@ -346,8 +346,17 @@ def _reference_problems(ctx: _Context, data: Mapping[str, Any]) -> None:
             _credential_problems(ctx, [key, "connection"], section.get("connection"))
 
 
-def semantic_problems(document: SourceDocument, environ: Mapping[str, str] | None = None) -> list[Problem]:
-    """Every problem JSON Schema cannot find, for a document whose top level is a mapping."""
+def semantic_problems(
+    document: SourceDocument,
+    environ: Mapping[str, str] | None = None,
+    spaces: dict[int, SearchSpace] | None = None,
+) -> list[Problem]:
+    """Every problem JSON Schema cannot find, for a document whose top level is a mapping.
+
+    When ``spaces`` is given, it receives the search space of every sound section, keyed
+    by the 0-based index of its training reference (-1 for a top-level fragment), so the
+    typed manifest can reuse them instead of building them again.
+    """
     data = document.data
     if not isinstance(data, Mapping):
         return []
@@ -358,4 +367,6 @@ def semantic_problems(document: SourceDocument, environ: Mapping[str, str] | Non
         dims = _dimensions(ctx, section_path, section)
         if dims:
             _budget_problems(ctx, section_path, section, dims)
+            if spaces is not None:
+                spaces[section_path[1] if section_path[0] == "training_references" else -1] = SearchSpace(dims)
     return ctx.problems
