@@ -17,7 +17,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from hpo_lsp.features.experiments import best_values_for, metric_names_for
+from hpo_lsp.run_results import best_values_for, metric_names_for
 
 pytestmark = pytest.mark.slow
 
