@@ -86,7 +86,7 @@ def _check_power(power: int | float | None, name: str) -> float | None:
     return power
 
 
-def _random_index(rng: np.random.Generator, count: int) -> int:
+def random_index(rng: np.random.Generator, count: int) -> int:
     """A uniform index in ``[0, count)``, also past numpy's int64 range (bias below 2**-64 there)."""
     if count <= _INT64_MAX:
         return int(rng.integers(0, count))
@@ -170,7 +170,7 @@ class Dimension(ABC):
     # -- sampling and encoding ---------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Value:
         """One value drawn uniformly (log-uniformly for a continuous power range)."""
-        return self._value_at(_random_index(rng, self.count)) if self.is_finite else self._sample_continuous(rng)
+        return self._value_at(random_index(rng, self.count)) if self.is_finite else self._sample_continuous(rng)
 
     def _sample_continuous(self, rng: np.random.Generator) -> Value:  # pragma: no cover - overridden
         raise NotImplementedError

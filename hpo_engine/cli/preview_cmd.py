@@ -96,6 +96,7 @@ def preview_command(
     if result.has_errors or result.manifest is None:
         print_problems(str(file), result.problems, err)
         raise typer.Exit(1)
+    print_problems(str(file), result.problems, err)  # warnings and infos: the preview still runs
     references = [r for r in result.manifest.references if r.optimization is not None]
     if reference is not None:
         references = [r for r in references if r.name == reference]

@@ -21,7 +21,7 @@ def error_console() -> Console:
 
 
 def format_problem(path: str, problem: Problem) -> str:
-    """One plain line, 1-based line and column; the top suggestion follows when it is a word."""
+    """One plain line, 1-based line and column (the message itself says "did you mean ..." when it can)."""
     start = problem.span.start
     return f"{path}:{start.line + 1}:{start.column + 1}: {problem.severity.value}: {problem.message} [{problem.code}]"
 

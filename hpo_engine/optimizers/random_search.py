@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptimizerError, SearchSpaceError
-from ..search_space import SearchSpace
+from ..search_space import SearchSpace, random_index
 from .base import Optimizer
 
 __all__ = ["RandomSearch", "GridSampler"]
@@ -81,7 +81,7 @@ class GridSampler:
         while True:
             index = 0
             for count in counts:
-                index = index * count + int(self._rng.integers(0, count))  # type: ignore[arg-type]
+                index = index * count + random_index(self._rng, count)  # type: ignore[arg-type]
             if self.mark(index):
                 return index
 

@@ -298,9 +298,10 @@ def _variable_problems(ctx: _Context, path: list[Any], command: str) -> None:
         reported.add(name)
         span = Span(ctx.doc.position(base + match.start()), ctx.doc.position(base + match.end()))
         ranked = rank_similar(name, STANDARD_VARIABLES)
-        message = f"${{{name}}} is not a standard variable ({', '.join(STANDARD_VARIABLES)}) and is not set in this environment"
+        written = match.group(0)
+        message = f"{written} is not a standard variable ({', '.join(STANDARD_VARIABLES)}) and is not set in this environment"
         message += f"; did you mean ${{{ranked[0]}}}?" if ranked else "; it will expand to nothing unless set when the experiment runs."
-        suggestions = tuple(Suggestion(f"Change to ${{{c}}}", (TextEdit(span, f"${{{c}}}"),), c) for c in ranked)
+        suggestions = tuple(Suggestion(f"Change to ${{{c}}}", (TextEdit(span, f"${{{c}}}"),), f"${{{c}}}") for c in ranked)
         ctx.add("HPO215", message, span, suggestions)
 
 

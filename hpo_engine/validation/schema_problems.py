@@ -21,7 +21,7 @@ from ..schema import load_schema
 from ..search_space import KINDS
 from ..spans import Span, TextEdit
 from ..suggest import rank_similar
-from ..yaml_source import MappingNode, SequenceNode, SourceDocument
+from ..yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
 
 __all__ = ["schema_problems", "method_parameter_kinds", "manifest_validator"]
 
@@ -130,7 +130,13 @@ class _Mapper:
         return node.span if node.span.start.line == node.span.end.line else self.doc.first_line_span(node)
 
     def label(self, path: Sequence[str | int]) -> str:
-        """Like :func:`_where`, but a method parameter's value is named after the parameter."""
+        """Like :func:`_where`, but a method parameter's value is named after the parameter,
+        and a hyper-parameter item after its name (``hyper-parameter 'lr'``)."""
+        if len(path) >= 2 and isinstance(path[-1], int) and path[-2] == "hyper_parameters":
+            item = self.doc.node_at(path)
+            name = item.get("name") if isinstance(item, MappingNode) else None
+            if isinstance(name, ScalarNode) and isinstance(name.value, str):
+                return f"hyper-parameter '{name.value}'"
         if len(path) >= 2 and path[-1] in ("string_value", "int_value", "double_value") and isinstance(path[-2], int):
             item = self.doc.node_at(path[:-1])
             name = item.get("name") if isinstance(item, MappingNode) else None
@@ -169,7 +175,7 @@ class _Mapper:
             ranked = rank_similar(key, free)
             if not ranked and key.rstrip("\"'`:") in allowed:
                 ranked = [key.rstrip("\"'`:")]
-            where = _where(path)
+            where = self.label(path)
             message = f"Unknown property '{key}' in {where}"
             if ranked:
                 message += f"; did you mean '{ranked[0]}'?"

@@ -5,6 +5,8 @@ Positions here are the validator's own: 0-based line, 0-based code-point column.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hpo_engine.problems import CODES, Severity
@@ -13,6 +15,8 @@ from hpo_engine.validation import validate_text
 from hpo_engine.validation.checks import KNOWN_COMPUTE_NAMES, REQUIRED_METHOD_PARAMETERS, STANDARD_VARIABLES
 
 from .support import VALID
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 HP = "    hyper_parameters:\n"
 METHOD = "      name: random\n"
@@ -416,3 +420,15 @@ def test_integral_floats_in_int_values_and_int_method_parameters_are_ints() -> N
     method = optimization.method
     assert (method.num_optimizer_steps, method.max_concurrent_trials, method.random_seed) == (3, 2, 7)
     assert all(type(v) is int for v in (method.num_optimizer_steps, method.max_concurrent_trials, method.random_seed))
+
+
+def test_unknown_key_in_a_hyper_parameter_names_the_hyper_parameter() -> None:
+    text = (EXAMPLES_DIR / "seed.yaml").read_text().replace("    - name: fc\n      int_range:", "    - name: fc\n      int_rnge:")
+    messages = [p.message for p in validate_text(text).problems if p.code == "HPO101"]
+    assert messages == ["Unknown property 'int_rnge' in hyper-parameter 'fc'; did you mean 'int_range'?"]
+
+
+def test_a_variable_without_braces_is_quoted_as_written_and_fixed_with_braces() -> None:
+    text = (EXAMPLES_DIR / "seed.yaml").read_text().replace("--learningRate 0.001", "--learningRate $LERNING_RATE")
+    [problem] = [p for p in validate_text(text, environ={}).problems if p.code == "HPO215"]
+    assert problem.message.startswith("$LERNING_RATE is not a standard variable")

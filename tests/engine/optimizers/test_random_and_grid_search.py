@@ -117,3 +117,11 @@ def test_random_warm_start_on_a_continuous_space_continues_the_seeded_sequence()
     resumed = RandomSearch(space, maximize=False, seed=3)
     resumed.warm_start([(point, 1.0) for point in first])
     assert [resumed.ask() for _ in range(2)] == later
+
+
+def test_random_on_a_dimension_beyond_int64_draws_valid_points() -> None:
+    space = SearchSpace([IntRange("x", 0, 10**20)])
+    search = RandomSearch(space, maximize=False, seed=1)
+    points = [search.ask() for _ in range(5)]
+    assert all(space.contains(p) for p in points)
+    assert len({p["x"] for p in points}) == 5
