@@ -104,6 +104,56 @@ Node = Union[ScalarNode, MappingNode, SequenceNode]
 
 
 @dataclass(slots=True)
+class TextLines:
+    """A text with its line offsets: 0-based positions (code points) <-> offsets, lines, slices."""
+
+    text: str
+    line_starts: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> "TextLines":
+        return cls(text, _line_starts(text))
+
+    def offset(self, position: Position) -> int:
+        """Code-point offset in :attr:`text` of a 0-based ``position`` (clamped to the text)."""
+        if position.line >= len(self.line_starts):
+            return len(self.text)
+        return min(self.line_starts[position.line] + position.column, len(self.text))
+
+    def position(self, offset: int) -> Position:
+        """The 0-based position of code-point ``offset`` in :attr:`text`."""
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return Position(line, offset - self.line_starts[line])
+
+    def slice(self, span: Span) -> str:
+        """The text of ``span``."""
+        return self.text[self.offset(span.start) : self.offset(span.end)]
+
+    def line_text(self, line: int) -> str:
+        """The text of 0-based ``line`` without its line break (empty past the end)."""
+        if line >= len(self.line_starts):
+            return ""
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def entry_removal_span(self, key_span: Span, value_span: Span) -> Span:
+        """Whole lines of a block entry (key line through value end), else just ``key: value``."""
+        key_line = self.line_text(key_span.start.line)
+        if key_line[: key_span.start.column].strip() == "":
+            end = value_span.end
+            end_line = end.line if end.column > 0 or end.line == key_span.start.line else end.line - 1
+            last_line_end = len(self.line_text(end_line))
+            if self.line_text(end_line)[end.column if end_line == end.line else last_line_end:].strip() == "":
+                return Span(Position(key_span.start.line, 0), Position(end_line + 1, 0))
+        return Span(key_span.start, value_span.end)
+
+
+@dataclass(slots=True)
 class SourceDocument:
     """A parsed YAML text: the node tree (``None`` when it could not be read), plain data, problems."""
 
@@ -111,11 +161,11 @@ class SourceDocument:
     root: Node | None
     data: Any
     problems: tuple[Problem, ...]
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    lines: TextLines | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if not self._line_starts:
-            self._line_starts = _line_starts(self.text)
+        if self.lines is None:
+            self.lines = TextLines.of(self.text)
 
     @property
     def parsed(self) -> bool:
@@ -164,33 +214,26 @@ class SourceDocument:
             end = Position(start.line, len(self.line_text(start.line)))
         return Span(start, end)
 
-    # -- text -------------------------------------------------------------------
+    # -- text (see :class:`TextLines`) ---------------------------------------------
     def offset(self, position: Position) -> int:
         """Code-point offset in :attr:`text` of a 0-based ``position`` (clamped to the text)."""
-        if position.line >= len(self._line_starts):
-            return len(self.text)
-        return min(self._line_starts[position.line] + position.column, len(self.text))
+        return self.lines.offset(position)
 
     def position(self, offset: int) -> Position:
         """The 0-based position of code-point ``offset`` in :attr:`text`."""
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return Position(line, offset - self._line_starts[line])
+        return self.lines.position(offset)
 
     def slice(self, span: Span) -> str:
         """The text of ``span``."""
-        return self.text[self.offset(span.start) : self.offset(span.end)]
+        return self.lines.slice(span)
 
     def line_text(self, line: int) -> str:
         """The text of 0-based ``line`` without its line break (empty past the end)."""
-        if line >= len(self._line_starts):
-            return ""
-        start = self._line_starts[line]
-        end = self._line_starts[line + 1] if line + 1 < len(self._line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
+        return self.lines.line_text(line)
 
     @property
     def line_count(self) -> int:
-        return len(self._line_starts)
+        return self.lines.line_count
 
 
 # -- parsing ------------------------------------------------------------------------
@@ -306,7 +349,7 @@ class _Builder:
     YAML 1.2 core schema, as ruamel.yaml does by default.
     """
 
-    def __init__(self, document: "_Text") -> None:
+    def __init__(self, document: "TextLines") -> None:
         self.doc = document
         self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Node, Any]] = {}
@@ -396,51 +439,13 @@ class _Builder:
         )
 
 
-@dataclass(slots=True)
-class _Text:
-    """The raw text with line offsets, used while building (before the document exists)."""
-
-    text: str
-    line_starts: list[int]
-
-    @classmethod
-    def of(cls, text: str) -> "_Text":
-        return cls(text, _line_starts(text))
-
-    def offset(self, position: Position) -> int:
-        if position.line >= len(self.line_starts):
-            return len(self.text)
-        return min(self.line_starts[position.line] + position.column, len(self.text))
-
-    def slice(self, span: Span) -> str:
-        return self.text[self.offset(span.start) : self.offset(span.end)]
-
-    def line(self, line: int) -> str:
-        if line >= len(self.line_starts):
-            return ""
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
-
-    def entry_removal_span(self, key_span: Span, value_span: Span) -> Span:
-        """Whole lines of a block entry (key line through value end), else just ``key: value``."""
-        key_line = self.line(key_span.start.line)
-        if key_line[: key_span.start.column].strip() == "":
-            end = value_span.end
-            end_line = end.line if end.column > 0 or end.line == key_span.start.line else end.line - 1
-            last_line_end = len(self.line(end_line))
-            if self.line(end_line)[end.column if end_line == end.line else last_line_end:].strip() == "":
-                return Span(Position(key_span.start.line, 0), Position(end_line + 1, 0))
-        return Span(key_span.start, value_span.end)
-
-
 def _reading_problem(code: str, message: str, span: Span) -> Problem:
     return Problem(code, Severity.ERROR, message, span)
 
 
-def _word_span(text: _Text, line: int, column: int) -> Span:
+def _word_span(text: TextLines, line: int, column: int) -> Span:
     """From ``column`` to the end of the non-blank run there (at least one character)."""
-    content = text.line(line).rstrip("\r")
+    content = text.line_text(line).rstrip("\r")
     end = column
     while end < len(content) and not content[end].isspace():
         end += 1
@@ -456,11 +461,11 @@ _CONTEXT_AT_OPENING = {
 }
 
 
-def _unclosed_flow_opener(text: _Text, end: Position) -> Position | None:
+def _unclosed_flow_opener(text: TextLines, end: Position) -> Position | None:
     """The innermost ``[`` or ``{`` still open at ``end`` (quotes and comments skipped), else ``None``."""
     stack: list[Position] = []
     for line_no in range(min(end.line, len(text.line_starts) - 1) + 1):
-        line = text.line(line_no)
+        line = text.line_text(line_no)
         if line_no == end.line:
             line = line[: end.column]
         quote = ""
@@ -479,7 +484,7 @@ def _unclosed_flow_opener(text: _Text, end: Position) -> Position | None:
     return stack[-1] if stack else None
 
 
-def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
+def _syntax_problem(error: MarkedYAMLError, text: TextLines) -> Problem:
     """One problem for a YAML syntax error, placed where the mistake is.
 
     An unclosed ``[``, ``{`` or quote is reported where it opens (the parser only
@@ -495,7 +500,7 @@ def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
         rest = text.text[text.offset(end) :].lstrip()
         opener = _unclosed_flow_opener(text, end) if rest == "" or rest.startswith(("...", "---")) else None
         if opener is not None:
-            bracket = text.line(opener.line)[opener.column]
+            bracket = text.line_text(opener.line)[opener.column]
             message = f"YAML syntax error: '{bracket}' is never closed (the text ends on line {error.problem_mark.line + 1})"
             return _reading_problem("HPO001", message, Span.at(opener.line, opener.column, opener.line, opener.column + 1))
     if opening and error.context_mark is not None:
@@ -519,12 +524,12 @@ def _syntax_problem(error: MarkedYAMLError, text: _Text) -> Problem:
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
 
 
-def _tab_problems(text: _Text) -> list[Problem]:
+def _tab_problems(text: TextLines) -> list[Problem]:
     """A problem for each line (up to 20) whose indentation holds a tab."""
     problems = []
     for match in _TAB_INDENT.finditer(text.text):
         line_no = bisect.bisect_right(text.line_starts, match.start()) - 1
-        if not text.line(line_no).strip():
+        if not text.line_text(line_no).strip():
             continue
         column = match.end() - 1 - text.line_starts[line_no]
         problems.append(
@@ -551,7 +556,7 @@ def parse_yaml(text: str) -> SourceDocument:
 
 
 def _parse_yaml(text: str) -> SourceDocument:
-    raw_text = _Text.of(text)
+    raw_text = TextLines.of(text)
     problems: list[Problem] = []
     if "\x00" in text:
         problems.append(_reading_problem("HPO007", "The file holds NUL bytes: it is binary, not YAML text.", Span.at(0, 0, 0, 0)))
@@ -592,18 +597,18 @@ def _parse_yaml(text: str) -> SourceDocument:
         problems.append(
             _reading_problem("HPO006", f"The top level is {kind}: a manifest is a mapping with keys such as 'settings' and 'training_references'.", _first_line(raw_text, root.span))
         )
-    return SourceDocument(text, root, data, tuple(sorted(problems, key=Problem.sort_key)), raw_text.line_starts)
+    return SourceDocument(text, root, data, tuple(sorted(problems, key=Problem.sort_key)), raw_text)
 
 
-def _first_line(text: _Text, span: Span) -> Span:
+def _first_line(text: TextLines, span: Span) -> Span:
     if span.end.line == span.start.line:
         return span
-    return Span(span.start, Position(span.start.line, len(text.line(span.start.line).rstrip())))
+    return Span(span.start, Position(span.start.line, len(text.line_text(span.start.line).rstrip())))
 
 
-def _second_document_span(text: _Text, start_line: int) -> Span:
+def _second_document_span(text: TextLines, start_line: int) -> Span:
     """The ``---`` line that starts the second document (searching upwards), else its first line."""
     for line_no in range(start_line, -1, -1):
-        if text.line(line_no).startswith("---"):
+        if text.line_text(line_no).startswith("---"):
             return Span.at(line_no, 0, line_no, 3)
-    return Span.at(start_line, 0, start_line, len(text.line(start_line).rstrip()))
+    return Span.at(start_line, 0, start_line, len(text.line_text(start_line).rstrip()))
