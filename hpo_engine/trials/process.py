@@ -8,6 +8,7 @@ All durations are in seconds.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -91,36 +92,60 @@ def wait_process(
     return ProcessEnd(process.returncode, ended_at, timed_out=timed_out, cancelled=cancelled)
 
 
+def _exit_descriptor(process: subprocess.Popen[bytes]) -> int | None:
+    """A pidfd that becomes readable when ``process`` exits (Linux), else ``None``."""
+    try:
+        return os.pidfd_open(process.pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def _wait_for_exit(
     process: subprocess.Popen[bytes],
     timeout_seconds: float | None,
     cancel_event: threading.Event | None,
 ) -> tuple[bool, bool]:
-    """Poll until the process exits; returns ``(timed_out, cancelled)``."""
+    """Wait until the process exits; returns ``(timed_out, cancelled)``.
+
+    The exit is noticed at once through a pidfd where the kernel has them
+    (``Popen.wait(timeout)`` polls and can notice it up to 50 ms late); the cancel
+    event and the deadline are checked between waits of growing length.
+    """
     deadline = None
     if timeout_seconds is not None and timeout_seconds > 0:
         deadline = time.monotonic() + timeout_seconds
     pause = _FIRST_POLL
     timed_out = cancelled = False
-    while True:
-        if cancel_event is None and deadline is None:
-            process.wait()
-            break
-        wait_for = pause
-        if deadline is not None:
-            wait_for = min(wait_for, max(deadline - time.monotonic(), 0.0))
-        try:
-            process.wait(timeout=wait_for)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        if cancel_event is not None and cancel_event.is_set():
-            cancelled = True
-            break
-        if deadline is not None and time.monotonic() >= deadline:
-            timed_out = True
-            break
-        pause = min(pause * 2, _LONGEST_POLL)
+    exit_fd = _exit_descriptor(process) if (cancel_event is not None or deadline is not None) else None
+    try:
+        while True:
+            if cancel_event is None and deadline is None:
+                process.wait()
+                break
+            wait_for = pause
+            if deadline is not None:
+                wait_for = min(wait_for, max(deadline - time.monotonic(), 0.0))
+            if exit_fd is not None:
+                readable, _, _ = select.select([exit_fd], [], [], wait_for)
+                if readable:
+                    process.wait()
+                    break
+            else:
+                try:
+                    process.wait(timeout=wait_for)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+            if cancel_event is not None and cancel_event.is_set():
+                cancelled = True
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                timed_out = True
+                break
+            pause = min(pause * 2, _LONGEST_POLL)
+    finally:
+        if exit_fd is not None:
+            os.close(exit_fd)
     return timed_out, cancelled
 
 
