@@ -34,12 +34,11 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
 from .errors import HpoError, OptimizerError, StoreError
 from .manifest import Manifest, TrainingReference
-from .optimizers.base import Optimizer
 from .store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
@@ -48,6 +47,9 @@ from .store import (
     space_to_specs,
     store_folder,
 )
+
+if TYPE_CHECKING:  # the optimizers (numpy, rbfopt) are imported when a run starts, not at CLI start-up
+    from .optimizers.base import Optimizer
 
 __all__ = [
     "RunOptions",

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from ..problems import Problem, Severity, Suggestion
 from ..schema import load_schema
@@ -22,6 +20,10 @@ from ..search_space import KINDS
 from ..spans import Span, TextEdit
 from ..suggest import rank_similar
 from ..yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a manifest that has schema errors
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["schema_problems", "method_parameter_kinds", "manifest_validator"]
 
@@ -39,6 +41,8 @@ _TYPE_WORDS = {
 @lru_cache(maxsize=1)
 def manifest_validator() -> Draft202012Validator:
     """The validator of the whole manifest schema (built once per process)."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema())
 
 
@@ -51,6 +55,8 @@ def _reference_schema() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def reference_validator() -> Draft202012Validator:
     """The validator of one training reference (errors carry paths relative to the reference)."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_reference_schema())
 
 
