@@ -21,7 +21,7 @@ demo: setup
 	@$(VENV)/bin/hpo validate examples/seed-typo.yaml || echo "(exit status $$?: the typo is an error)"
 	@echo "== hpo preview: the fixed manifest's search space"
 	$(VENV)/bin/hpo preview examples/seed.yaml --limit 5
-	@echo "== hpo run: the digits experiment (scikit-learn MLP, 20 rbfopt trials)"
+	@echo "== hpo run: the digits experiment (numpy MLP on scikit-learn's digits, 20 rbfopt trials)"
 	rm -rf hpo-results/digits
 	$(VENV)/bin/hpo run examples/digits/digits.yaml --results hpo-results
 	$(VENV)/bin/hpo plot hpo-results/digits/mlp
