@@ -70,8 +70,19 @@ async function runCommand(title) {
 }
 
 async function openFile(name) {
-  await quickPick("Control+P", name, name);
   const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  // Quick open lists fuzzy matches (files under hpo-results/ too): click the row whose file name
+  // is exactly `name` instead of taking the first row with Enter.
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 15000 });
+  await input.pressSequentially(name, { delay: 10 });
+  const row = page
+    .locator(".quick-input-list .monaco-list-row")
+    .filter({ has: page.locator(".label-name", { hasText: exact }) })
+    .first();
+  await row.waitFor({ state: "visible", timeout: 15000 });
+  await row.click();
   await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 15000 });
   await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 15000 });
 }
