@@ -29,6 +29,7 @@ from hpo_engine import schema_navigation as nav
 from ..convert import engine_position
 from ..cursor import CursorContext, cursor_context
 from ..schema_cache import manifest_schema as schema
+from ..run_results import metric_names_for
 
 if TYPE_CHECKING:
     from ..convert import Lines
@@ -266,9 +267,13 @@ def _value_items(server: "HpoLanguageServer", uri: str, renderer: _Renderer, ctx
     if ctx.key == "string_value" and ctx.siblings.get("name") == "objective":
         url = _reference_url(server, uri, ctx, renderer.lines)
         manifest_path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
-        for order, metric in enumerate(server.metric_names.for_definition(manifest_path, url)):
+        static = list(server.metric_names.for_definition(manifest_path, url))
+        for order, metric in enumerate(static):
             out = Snippet(renderer.snippets).text(metric)
             items.append(renderer.item(metric, types.CompletionItemKind.Field, out, detail="metric recorded by the training code", order=order))
+        for order, metric in enumerate(m for m in metric_names_for(uri) if m not in static):
+            out = Snippet(renderer.snippets).text(metric)
+            items.append(renderer.item(metric, types.CompletionItemKind.Field, out, detail="metric seen in the last run's results", order=len(static) + order))
     return items
 
 

@@ -13,6 +13,7 @@ from hpo_engine import schema_navigation as nav
 
 from ..convert import engine_position
 from ..cursor import cursor_context, line_elements
+from ..run_results import best_values_for
 from ..summaries import dimension_of, summarize_section
 from ..schema_cache import manifest_schema as schema
 
@@ -63,7 +64,18 @@ def _section_text(analysis: "Analysis", section_path: tuple, markdown: bool) -> 
     return "\n\n".join(parts)
 
 
-def hover_text(server: "HpoLanguageServer", analysis: "Analysis", text: str, position: types.Position, markdown: bool) -> tuple[str, types.Range] | None:
+def _best_value_text(uri: str, analysis: "Analysis", item_path: tuple, markdown: bool) -> str:
+    """The best value of this hyper-parameter in the manifest's last run (hpo_lsp.run_results)."""
+    reference = analysis.data_at(item_path[:2] + ("name",)) if item_path[0] == "training_references" else None
+    name = analysis.data_at(item_path + ("name",))
+    best = best_values_for(uri).get(str(reference))
+    if best is None or name not in best.values:
+        return ""
+    value = f"`{best.values[name]!r}`" if markdown else repr(best.values[name])
+    return f"best value found: {value} (trial {best.trial}, {best.objective_name} = {best.objective:.6g})"
+
+
+def hover_text(server: "HpoLanguageServer", analysis: "Analysis", text: str, position: types.Position, markdown: bool, uri: str | None = None) -> tuple[str, types.Range] | None:
     """The hover text and the range it applies to, or ``None``."""
     lines = server.lines(text)
     where = engine_position(lines, position)
@@ -94,6 +106,9 @@ def hover_text(server: "HpoLanguageServer", analysis: "Analysis", text: str, pos
         extra = _hyper_parameter_text(analysis, item_path, markdown)
         if extra:
             sections.append(extra)
+        best = _best_value_text(uri, analysis, item_path, markdown) if uri else ""
+        if best:
+            sections.append(best)
     if element.key == "hyper_parameters_optimization" and on_key:
         extra = _section_text(analysis, path, markdown)
         if extra:
@@ -117,7 +132,7 @@ def register(server: "HpoLanguageServer") -> None:
             return None
         formats = server.client_supports("text_document.hover.content_format", []) or []
         markdown = types.MarkupKind.Markdown in formats
-        found = hover_text(server, analysis, analysis.text, params.position, markdown)
+        found = hover_text(server, analysis, analysis.text, params.position, markdown, uri=uri)
         if found is None:
             return None
         text, where = found

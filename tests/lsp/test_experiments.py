@@ -217,3 +217,32 @@ async def test_a_manifest_with_errors_is_not_run(client: LanguageClient, tmp_pat
     assert _get(summary, "state") == "invalid"
     assert not (tmp_path / "hpo-results").exists()
     assert any(m.type == types.MessageType.Error for m in client.messages)
+
+
+def _position_of(path: Path, needle: str, offset: int = 0) -> types.Position:
+    for number, line in enumerate(path.read_text().splitlines()):
+        if needle in line:
+            return types.Position(line=number, character=line.index(needle) + offset)
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+async def test_after_a_run_hover_shows_the_best_value_and_completion_the_metrics(client: LanguageClient, tmp_path: Path):
+    manifest = write_experiment(tmp_path)
+    uri = open_document(client, manifest)
+    hover_position = _position_of(manifest, "name: learning_rate", 2)
+    before = await client.text_document_hover_async(types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=hover_position))
+    assert before is None or "best value found" not in before.contents.value
+
+    summary = await run_command(client, uri, None)
+    best = _get(_get(summary, "best"), "values")
+
+    after = await client.text_document_hover_async(types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=hover_position))
+    assert after is not None and f"best value found: `{_get(best, 'learning_rate')!r}`" in after.contents.value
+
+    objective_value = _position_of(manifest, "string_value: accuracy", len("string_value: "))
+    completion = await client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=objective_value)
+    )
+    items = completion.items if isinstance(completion, types.CompletionList) else completion or []
+    labels = {item.label: item.detail for item in items}
+    assert "loss" in labels and "last run" in (labels["loss"] or "")

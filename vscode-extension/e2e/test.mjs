@@ -206,6 +206,25 @@ try {
     return `state ${state}; best: ${best}`;
   });
 
+  await step("after the run, hover on a hyper-parameter shows the best value found", async () => {
+    await openFile("tiny.hpo.yaml");
+    const word = page.locator(".editor-instance .monaco-editor .view-line span", { hasText: /^learning_rate$/ }).first();
+    await word.waitFor({ timeout: 15000 });
+    const text = await until(
+      "a hover with the best value",
+      async () => {
+        await page.mouse.move(0, 0);
+        await word.hover();
+        return page.locator(".monaco-hover").filter({ hasText: "best value found" }).first().innerText({ timeout: 3000 }).catch(() => "");
+      },
+      30000,
+      500,
+    );
+    await shot("hover-best-value");
+    await page.keyboard.press("Escape");
+    return text.split("\n").find((l) => l.includes("best value found"))?.trim();
+  });
+
   await step("the trial log is in the HPO Experiments output channel", async () => {
     const text = await until(
       "trial lines in the output",
