@@ -224,10 +224,14 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -
         return failed_to_start(spec, f"could not start: {exc}")
     cancel_event = threading.Event()
     try:
-        # Neither call is waited for: the board answers the second one when the trial is
-        # cancelled (or forgotten, or gone with its driver), and the callback sets the event
-        # that wait_process polls.
-        board.started.remote(spec.number, launched.process.pid, str(folder))
+        # The registration is waited for (a few ms): a trial that freezes or kills this worker
+        # right away must still be findable, so the driver can kill its process group. The
+        # second call is not waited for: the board answers it when the trial is cancelled (or
+        # forgotten, or gone with its driver), and the callback sets the event wait_process polls.
+        try:
+            _answer(board.started.remote(spec.number, launched.process.pid, str(folder)), timeout=10.0)
+        except Exception:  # noqa: BLE001 - board unreachable: the trial still runs; only force-kill is lost
+            pass
         board.wait_cancel.remote(spec.number).future().add_done_callback(
             functools.partial(_on_board_answer, cancel_event)
         )
