@@ -41,38 +41,15 @@ from hpo_engine.experiment import Reporter, RunOptions, run_reference  # noqa: E
 from hpo_engine.store import ResultStore  # noqa: E402
 from hpo_engine.validation import load_manifest  # noqa: E402
 
+# The same manifest as the local benchmark (no compute_configuration: no GPU is requested).
+from engine_overhead import write_manifest  # noqa: E402
+
 PROGRAMS = {
     "shell: echo score=1": "echo score=1",
     "python3 -c print(score=1)": "python3 -c \"print('score=1')\"",
 }
 #: A trial that takes real time, to show what 2 trials in flight give when the trial dominates.
 SLEEPER = ("shell: sleep 0.5; echo score=1", "sleep 0.5; echo score=1")
-
-
-def write_manifest(folder: Path, command: str, trials: int) -> Path:
-    manifest = {
-        "settings": {"name": "overhead"},
-        "training_references": [{
-            "name": "ref",
-            "training_definition_url": "definition",
-            "command": command,
-            "compute_configuration": {"name": "cpu"},
-            "hyper_parameters_optimization": {
-                "method": {"name": "random", "parameters": [
-                    {"name": "objective", "string_value": "score"},
-                    {"name": "maximize_or_minimize", "string_value": "maximize"},
-                    {"name": "num_optimizer_steps", "int_value": trials},
-                    {"name": "random_seed", "int_value": 1},
-                ]},
-                "hyper_parameters": [{"name": "x", "double_range": {"min_value": 0.0, "max_value": 1.0}}],
-            },
-        }],
-    }
-    (folder / "definition").mkdir(exist_ok=True)
-    (folder / "definition" / "README").write_text("an empty training definition\n")
-    path = folder / "overhead.yaml"
-    path.write_text(json.dumps(manifest))
-    return path
 
 
 def run(command: str, trials: int, parallel: int, backend: str, folder: Path) -> dict[str, float]:
