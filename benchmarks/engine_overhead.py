@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hpo_engine.experiment import Reporter, RunOptions, run_reference, trial_environment  # noqa: E402
-from hpo_engine.store import ResultStore  # noqa: E402
-from hpo_engine.validation import load_manifest  # noqa: E402
+from hpo_engine.runner.scheduler import Reporter, RunOptions, run_reference, trial_environment  # noqa: E402
+from hpo_engine.runner.store import ResultStore  # noqa: E402
+from hpo_engine.manifest.validation import load_manifest  # noqa: E402
 
 PROGRAMS = {
     "shell: echo score=1": "echo score=1",

@@ -36,10 +36,10 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 import ray  # noqa: E402
 
-from hpo_engine.backends import TrialState  # noqa: E402
-from hpo_engine.experiment import Reporter, RunOptions, run_reference  # noqa: E402
-from hpo_engine.store import ResultStore  # noqa: E402
-from hpo_engine.validation import load_manifest  # noqa: E402
+from hpo_engine.runner.backends import TrialState  # noqa: E402
+from hpo_engine.runner.scheduler import Reporter, RunOptions, run_reference  # noqa: E402
+from hpo_engine.runner.store import ResultStore  # noqa: E402
+from hpo_engine.manifest.validation import load_manifest  # noqa: E402
 
 # The same manifest as the local benchmark (no compute_configuration: no GPU is requested).
 from engine_overhead import write_manifest  # noqa: E402

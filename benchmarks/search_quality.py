@@ -113,7 +113,7 @@ def run_direct(problem: Problem, method: str, seed: int) -> dict[str, Any]:
         best = _tpe(problem, seed, lambda params: problem.function(**params))
         return {"best": best, "seconds": time.perf_counter() - started}
     from hpo_engine.optimizers import make_optimizer
-    from hpo_engine.search_space import DoubleRange, SearchSpace
+    from hpo_engine.manifest.search_space import DoubleRange, SearchSpace
 
     space = SearchSpace([DoubleRange(name, low, high) for name, low, high in problem.bounds])
     optimizer = make_optimizer(method, space, maximize=False, seed=seed, budget=problem.trials)

@@ -3,7 +3,7 @@
 Generates a valid manifest of 50 training references x 40 hyper-parameters (about
 11,000 lines, every hyper-parameter kind, all three methods), then measures:
 
-* in-process: :func:`hpo_engine.yaml_source.parse_yaml` alone, :func:`validate_document`
+* in-process: :func:`hpo_engine.manifest.yaml_source.parse_yaml` alone, :func:`validate_document`
   on the parsed document alone, and :func:`validate_text` (both) -- median of N runs
   after one warm-up run (the schema validator is compiled once per process, as in the
   language server), wall-clock and CPU time of this process (CPU time is what to compare
@@ -135,8 +135,8 @@ def _time(function, runs: int) -> tuple[list[float], list[float]]:
 
 def in_process(text: str, runs: int, *, gc_enabled: bool = True) -> dict[str, tuple[float, float]]:
     """(wall, CPU) medians in ms of parse alone, validate alone (on a parsed document) and both."""
-    from hpo_engine.validation import validate_document, validate_text
-    from hpo_engine.yaml_source import parse_yaml
+    from hpo_engine.manifest.validation import validate_document, validate_text
+    from hpo_engine.manifest.yaml_source import parse_yaml
 
     result = validate_text(text, environ={})  # warm-up: compiles the schema validators
     assert not result.problems, [p.message for p in result.problems[:5]]
@@ -183,7 +183,7 @@ def whole_process(path: Path, runs: int) -> dict[str, tuple[float, float]]:
 
 def profile(text: str, top: int = 25) -> str:
     """cProfile of one ``validate_text`` run (after a warm-up), sorted by cumulative then total time."""
-    from hpo_engine.validation import validate_text
+    from hpo_engine.manifest.validation import validate_text
 
     validate_text(text, environ={})
     profiler = cProfile.Profile()

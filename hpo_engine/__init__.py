@@ -1,6 +1,6 @@
 """hpo engine: manifests, validation, search spaces, optimizers, trial runners and result stores."""
 
-from .errors import (
+from hpo_engine.errors import (
     BackendError,
     HpoError,
     ManifestError,

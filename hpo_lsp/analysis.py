@@ -1,6 +1,6 @@
 """Validation of one document version, incremental by training reference.
 
-The core validator (:func:`hpo_engine.validation.validate_text`) parses the whole
+The core validator (:func:`hpo_engine.manifest.validation.validate_text`) parses the whole
 text; on a 10,900-line manifest that takes over a second, most of it in the YAML
 parser. A language server re-validates after every edit, and an edit touches one
 training reference. So a large manifest is validated in pieces, *with the core
@@ -31,9 +31,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hpo_engine.problems import Problem
-from hpo_engine.spans import Position, Span, TextEdit
-from hpo_engine.validation import ValidationResult, validate_text
+from hpo_engine.manifest.problems import Problem
+from hpo_engine.manifest.spans import Position, Span, TextEdit
+from hpo_engine.manifest.validation import ValidationResult, validate_text
 
 __all__ = ["Analysis", "Analyzer", "Piece", "FULL_VALIDATION_LINES", "shift_span", "shift_problem"]
 

@@ -3,7 +3,7 @@ where index bases change.
 
 Index bases:
 
-* engine (:mod:`hpo_engine.spans`): 0-based lines, 0-based columns in Unicode
+* engine (:mod:`hpo_engine.manifest.spans`): 0-based lines, 0-based columns in Unicode
   **code points**;
 * LSP: 0-based lines, 0-based columns in the negotiated position encoding —
   **UTF-16 code units** unless the client offered ``utf-8``/``utf-32`` in
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 if TYPE_CHECKING:
-    from hpo_engine.problems import Problem, Suggestion
-    from hpo_engine.spans import Position, Span, TextEdit
+    from hpo_engine.manifest.problems import Problem, Suggestion
+    from hpo_engine.manifest.spans import Position, Span, TextEdit
 
 __all__ = [
     "Lines",
@@ -98,13 +98,13 @@ class Lines:
 
 
 def lsp_position(lines: Lines, position: Position) -> types.Position:
-    """Engine :class:`~hpo_engine.spans.Position` (0-based, code points) -> LSP position (0-based, code units)."""
+    """Engine :class:`~hpo_engine.manifest.spans.Position` (0-based, code points) -> LSP position (0-based, code units)."""
     line = max(0, position.line)
     return types.Position(line=line, character=lines.to_units(line, position.column))
 
 
 def lsp_range(lines: Lines, span: Span) -> types.Range:
-    """Engine :class:`~hpo_engine.spans.Span` (half-open, code points) -> LSP range (code units)."""
+    """Engine :class:`~hpo_engine.manifest.spans.Span` (half-open, code points) -> LSP range (code units)."""
     return types.Range(start=lsp_position(lines, span.start), end=lsp_position(lines, span.end))
 
 
@@ -113,7 +113,7 @@ def engine_position(lines: Lines, position: types.Position) -> Position:
 
     A line past the end of the document is clamped to the last line (column at its end).
     """
-    from hpo_engine.spans import Position
+    from hpo_engine.manifest.spans import Position
 
     line = max(0, position.line)
     last = len(lines.lines) - 1
@@ -130,12 +130,12 @@ _SEVERITIES = {
 
 
 def lsp_severity(severity: object) -> types.DiagnosticSeverity:
-    """Engine :class:`~hpo_engine.problems.Severity` -> LSP severity (unknown -> Error)."""
+    """Engine :class:`~hpo_engine.manifest.problems.Severity` -> LSP severity (unknown -> Error)."""
     return _SEVERITIES.get(str(getattr(severity, "value", severity)), types.DiagnosticSeverity.Error)
 
 
 def lsp_diagnostic(lines: Lines, problem: Problem) -> types.Diagnostic:
-    """A :class:`~hpo_engine.problems.Problem` -> LSP diagnostic: same code, severity, message;
+    """A :class:`~hpo_engine.manifest.problems.Problem` -> LSP diagnostic: same code, severity, message;
     range converted to code units; ``data`` keeps nothing the client must send back
     (quick fixes are recomputed from the cached validation of the same version)."""
     return types.Diagnostic(
@@ -148,7 +148,7 @@ def lsp_diagnostic(lines: Lines, problem: Problem) -> types.Diagnostic:
 
 
 def lsp_text_edit(lines: Lines, edit: TextEdit) -> types.TextEdit:
-    """Engine :class:`~hpo_engine.spans.TextEdit` -> LSP text edit (range in code units)."""
+    """Engine :class:`~hpo_engine.manifest.spans.TextEdit` -> LSP text edit (range in code units)."""
     return types.TextEdit(range=lsp_range(lines, edit.span), new_text=edit.new_text)
 
 
@@ -162,7 +162,7 @@ def lsp_code_action(
     preferred: bool,
     versioned: bool = True,
 ) -> types.CodeAction:
-    """A problem's :class:`~hpo_engine.problems.Suggestion` -> a quick-fix code action.
+    """A problem's :class:`~hpo_engine.manifest.problems.Suggestion` -> a quick-fix code action.
 
     With ``versioned`` the edit is a ``documentChanges`` entry pinned to ``version``
     (the client refuses it if the text changed); otherwise a plain ``changes`` map.

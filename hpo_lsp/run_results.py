@@ -1,7 +1,7 @@
 """Results of experiment runs, read for the editor: where a manifest's runs are, the best
 values found, the metric names recorded, and run summaries as JSON.
 
-Pure reading of :mod:`hpo_engine.store` files (no LSP): the ``experiments`` feature uses it
+Pure reading of :mod:`hpo_engine.runner.store` files (no LSP): the ``experiments`` feature uses it
 to report runs, and hover / completion use :func:`best_values_for` and
 :func:`metric_names_for` (features never import each other).
 
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from hpo_engine.errors import HpoError
-from hpo_engine.results import best_trial, final_metrics, metric_names, sort_trials
-from hpo_engine.store import DEFAULT_RESULTS_ROOT, STORE_FILENAME, ResultStore, TrialRecord
+from hpo_engine.runner.results import best_trial, final_metrics, metric_names, sort_trials
+from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT, STORE_FILENAME, ResultStore, TrialRecord
 
 __all__ = [
     "EDITOR_RUNS",

@@ -1,6 +1,6 @@
 """What a ``hyper_parameters_optimization`` section amounts to, for hover, code lens,
 inlay hints and the preview command — computed with the core's search-space model
-(:mod:`hpo_engine.search_space`) and method settings (:func:`hpo_engine.manifest.build_method_settings`).
+(:mod:`hpo_engine.manifest.search_space`) and method settings (:func:`hpo_engine.manifest.model.build_method_settings`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpo_engine.errors import HpoError
-from hpo_engine.manifest import MethodSettings, build_method_settings
-from hpo_engine.search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
+from hpo_engine.manifest.model import MethodSettings, build_method_settings
+from hpo_engine.manifest.search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
 
 __all__ = ["SectionSummary", "summarize_section", "dimension_of", "kind_of"]
 

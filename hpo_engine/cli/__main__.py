@@ -1,6 +1,6 @@
 """``python -m hpo_engine.cli`` runs the ``hpo`` command."""
 
-from . import main
+from hpo_engine.cli import main
 
 if __name__ == "__main__":
     main()

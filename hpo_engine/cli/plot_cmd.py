@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import HpoError
-from ..store import DEFAULT_RESULTS_ROOT
-from .app import app
-from .reporting import error_console
-from .run_cmd import report_hpo_error
+from hpo_engine.errors import HpoError
+from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
+from hpo_engine.cli.app import app
+from hpo_engine.cli.reporting import error_console
+from hpo_engine.cli.run_cmd import report_hpo_error
 
 __all__ = ["plot_command"]
 
@@ -23,8 +23,8 @@ def plot_command(
     results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
 ) -> None:
     """Draw the objective per trial (with the running best) and against each hyper-parameter."""
-    from ..plot import plot_results
-    from ..results import find_store_folders, load_results
+    from hpo_engine.cli.plot import plot_results
+    from hpo_engine.runner.results import find_store_folders, load_results
 
     errors = error_console()
     try:

@@ -18,11 +18,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import ManifestError
-from ..manifest import TrainingReference
-from ..validation import read_manifest_text, validate_text
-from .app import app
-from .reporting import error_console, print_problems
+from hpo_engine.errors import ManifestError
+from hpo_engine.manifest.model import TrainingReference
+from hpo_engine.manifest.validation import read_manifest_text, validate_text
+from hpo_engine.cli.app import app
+from hpo_engine.cli.reporting import error_console, print_problems
 
 
 class PreviewFormat(str, Enum):

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ..problems import Problem, Severity
+from hpo_engine.manifest.problems import Problem, Severity
 
 __all__ = ["format_problem", "problem_to_json", "print_problems", "summary_line", "error_console"]
 

@@ -9,11 +9,11 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from ..errors import HpoError
-from ..store import DEFAULT_RESULTS_ROOT
-from .app import app
-from .reporting import error_console
-from .run_cmd import report_hpo_error
+from hpo_engine.errors import HpoError
+from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
+from hpo_engine.cli.app import app
+from hpo_engine.cli.reporting import error_console
+from hpo_engine.cli.run_cmd import report_hpo_error
 
 __all__ = ["results_command"]
 
@@ -32,8 +32,8 @@ def results_command(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show only the best N trials (table).")] = None,
 ) -> None:
     """Show trials sorted by objective (best first) and write best_config.json beside each store."""
-    from ..progress import format_value, format_values, results_table
-    from ..results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
+    from hpo_engine.cli.progress import format_value, format_values, results_table
+    from hpo_engine.runner.results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
 
     errors = error_console()
     try:

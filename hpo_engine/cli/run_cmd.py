@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from ..backends import BACKENDS
-from ..errors import HpoError, ManifestError
-from ..experiment import (
+from hpo_engine.runner.backends import BACKENDS
+from hpo_engine.errors import HpoError, ManifestError
+from hpo_engine.runner.scheduler import (
     EXIT_ERROR,
     ReferenceSummary,
     Reporter,
@@ -22,9 +22,9 @@ from ..experiment import (
     references_to_run,
     run_reference,
 )
-from ..store import DEFAULT_RESULTS_ROOT
-from .app import app
-from .reporting import error_console
+from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
+from hpo_engine.cli.app import app
+from hpo_engine.cli.reporting import error_console
 
 __all__ = ["run_command", "report_error", "report_hpo_error", "load_manifest_or_exit"]
 
@@ -37,7 +37,7 @@ def report_error(console: Console, message: str, command: str = "run") -> None:
 def report_hpo_error(console: Console, error: HpoError, command: str, path: Path) -> None:
     """A manifest's problems as ``hpo validate`` prints them; any other error as one line."""
     if isinstance(error, ManifestError) and error.problems:
-        from .reporting import print_problems
+        from hpo_engine.cli.reporting import print_problems
 
         print_problems(str(path), error.problems, console)
     else:
@@ -46,13 +46,13 @@ def report_hpo_error(console: Console, error: HpoError, command: str, path: Path
 
 def load_manifest_or_exit(path: Path, errors: Console):
     """The manifest at ``path``; on errors print validate's lines (or one line) and exit 1."""
-    from ..validation import load_manifest
+    from hpo_engine.manifest.validation import load_manifest
 
     try:
         return load_manifest(path)
     except ManifestError as exc:
         if exc.problems:
-            from .reporting import print_problems
+            from hpo_engine.cli.reporting import print_problems
 
             print_problems(str(path), exc.problems, errors)
         else:
@@ -94,7 +94,7 @@ def run_command(
     if json_output or quiet:
         reporter: Reporter = Reporter()
     else:
-        from ..progress import RichReporter
+        from hpo_engine.cli.progress import RichReporter
 
         reporter = RichReporter(Console())
     options = RunOptions(
@@ -127,7 +127,7 @@ def run_command(
     if not exit_code:
         exit_code = next((s.exit_code for s in summaries if s.exit_code), 0)
     if json_output:
-        from ..progress import summary_json
+        from hpo_engine.cli.progress import summary_json
 
         typer.echo(json.dumps(summary_json(summaries, exit_code, error), indent=2))
     if error and exit_code == EXIT_ERROR:

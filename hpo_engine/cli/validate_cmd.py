@@ -14,11 +14,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ..errors import ManifestError
-from ..problems import Severity
-from ..validation import read_manifest_text, validate_text
-from .app import app
-from .reporting import error_console, print_problems, problem_to_json, summary_line
+from hpo_engine.errors import ManifestError
+from hpo_engine.manifest.problems import Severity
+from hpo_engine.manifest.validation import read_manifest_text, validate_text
+from hpo_engine.cli.app import app
+from hpo_engine.cli.reporting import error_console, print_problems, problem_to_json, summary_line
 
 
 class ProblemFormat(str, Enum):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..errors import OptimizerError
-from ..search_space import SearchSpace
-from .base import Optimizer
-from .grid_search import GridSearch
-from .random_search import RandomSearch
-from .rbfopt_search import RbfoptSearch
+from hpo_engine.errors import OptimizerError
+from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.optimizers.base import Optimizer
+from hpo_engine.optimizers.grid_search import GridSearch
+from hpo_engine.optimizers.random_search import RandomSearch
+from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
 
 __all__ = ["Optimizer", "RandomSearch", "GridSearch", "RbfoptSearch", "METHODS", "make_optimizer"]
 

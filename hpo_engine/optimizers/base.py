@@ -1,6 +1,6 @@
 """The optimizer contract: ask for a point, tell its result. Seeded, direction-aware.
 
-Points are ``dict[name, value]`` of the :class:`~hpo_engine.search_space.SearchSpace`.
+Points are ``dict[name, value]`` of the :class:`~hpo_engine.manifest.search_space.SearchSpace`.
 ``tell`` takes the objective as recorded; the optimizer itself handles
 ``maximize`` (internally it may minimize ``-objective``). A failed trial is told
 with ``objective=None``.
@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..search_space import SearchSpace
+from hpo_engine.manifest.search_space import SearchSpace
 
 __all__ = ["Optimizer"]
 

@@ -1,6 +1,6 @@
 """Grid search: every point of a finite space, in grid order.
 
-The order is :meth:`~hpo_engine.search_space.SearchSpace.point_at` for indices
+The order is :meth:`~hpo_engine.manifest.search_space.SearchSpace.point_at` for indices
 ``0, 1, 2, ...`` (0-based, last dimension varying fastest). A space with a
 continuous dimension has no grid and is refused when the optimizer is built.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import OptimizerError, SearchSpaceError
-from ..search_space import SearchSpace
-from .base import Optimizer
-from .random_search import exhausted_message
+from hpo_engine.errors import OptimizerError, SearchSpaceError
+from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.optimizers.base import Optimizer
+from hpo_engine.optimizers.random_search import exhausted_message
 
 __all__ = ["GridSearch"]
 

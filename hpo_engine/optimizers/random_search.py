@@ -1,7 +1,7 @@
 """Random search: uniform sampling, without repeats on a finite grid.
 
 Every dimension is drawn uniformly (a continuous ``power`` range log-uniformly,
-see :meth:`~hpo_engine.search_space.SearchSpace.sample`). On a finite space the
+see :meth:`~hpo_engine.manifest.search_space.SearchSpace.sample`). On a finite space the
 draws are grid indices (0-based, see :meth:`SearchSpace.point_at`) taken
 without replacement, so no point is proposed twice; once all of them were
 proposed, :meth:`RandomSearch.ask` raises :class:`~hpo_engine.errors.OptimizerError`.
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptimizerError, SearchSpaceError
-from ..search_space import SearchSpace, random_index
-from .base import Optimizer
+from hpo_engine.errors import OptimizerError, SearchSpaceError
+from hpo_engine.manifest.search_space import SearchSpace, random_index
+from hpo_engine.optimizers.base import Optimizer
 
 __all__ = ["RandomSearch", "GridSampler"]
 

@@ -17,7 +17,7 @@ Settings
     trials), ``rand_seed`` the seed.
 
 Dimensions
-    Each dimension is seen through its :class:`~hpo_engine.search_space.Encoding`:
+    Each dimension is seen through its :class:`~hpo_engine.manifest.search_space.Encoding`:
     ``'R'`` real (a continuous ``power`` range through its exponent), ``'I'``
     integer (the 0-based ordinal index of a finite numeric dimension), ``'C'``
     categorical (the 0-based index of a string value). A dimension with a single
@@ -89,10 +89,10 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..errors import OptimizerError
-from ..search_space import SearchSpace
-from .base import Optimizer
-from .random_search import GridSampler, exhausted_message
+from hpo_engine.errors import OptimizerError
+from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.optimizers.base import Optimizer
+from hpo_engine.optimizers.random_search import GridSampler, exhausted_message
 
 __all__ = ["RbfoptSearch", "rbfopt_settings", "FIRST_FAILURE_PENALTY"]
 

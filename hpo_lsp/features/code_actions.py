@@ -1,6 +1,6 @@
 """Quick fixes: each problem's suggestions (ranked by the core), the first one preferred.
 
-The server only converts :class:`~hpo_engine.problems.Suggestion` edits; it never
+The server only converts :class:`~hpo_engine.manifest.problems.Suggestion` edits; it never
 decides a fix itself. Fixes are computed from the analysis of the document's
 current version, and pinned to that version when the client supports
 ``documentChanges``.

@@ -10,7 +10,7 @@
 * In ``objective``'s ``string_value``: the metric names the training code records
   (:mod:`hpo_lsp.metrics`).
 
-Domain work happens in :mod:`hpo_engine.schema_navigation`, :mod:`hpo_lsp.cursor`
+Domain work happens in :mod:`hpo_engine.manifest.schema_navigation`, :mod:`hpo_lsp.cursor`
 and :mod:`hpo_lsp.metrics`; this module renders ``CompletionItem``s.
 """
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from hpo_engine import schema_navigation as nav
+from hpo_engine.manifest import schema_navigation as nav
 
 from ..convert import engine_position
 from ..cursor import CursorContext, cursor_context

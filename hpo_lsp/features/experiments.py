@@ -2,7 +2,7 @@
 
 The run itself is ``hpo run <saved manifest> --results <root> --quiet --json`` in a
 separate process (``sys.executable -m hpo_engine.cli``), never inside the server. The
-server polls the run's SQLite result stores (:mod:`hpo_engine.store`) every
+server polls the run's SQLite result stores (:mod:`hpo_engine.runner.store`) every
 :data:`POLL_SECONDS` and turns what it finds into LSP work-done progress and
 ``hpo/trialFinished`` notifications. Nothing runs unless a client sends
 ``hpo.runExperiment``.
@@ -41,10 +41,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from hpo_engine.backends.base import TrialState
+from hpo_engine.runner.backends.base import TrialState
 from hpo_engine.errors import HpoError, ManifestError
-from hpo_engine.results import best_trial
-from hpo_engine.store import store_folder
+from hpo_engine.runner.results import best_trial
+from hpo_engine.runner.store import store_folder
 
 from ..run_results import (
     StoreRead,
@@ -119,7 +119,7 @@ class Experiments:
 
     # the command ------------------------------------------------------------------
     async def run(self, uri: str, reference: str | None, token: types.ProgressToken | None) -> dict[str, Any] | None:
-        from hpo_engine.validation import load_manifest
+        from hpo_engine.manifest.validation import load_manifest
 
         path = uri_to_path(uri)
         if path is None or not path.is_file():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from hpo_engine import schema_navigation as nav
+from hpo_engine.manifest import schema_navigation as nav
 
 from ..convert import engine_position
 from ..cursor import cursor_context, line_elements

@@ -21,7 +21,7 @@ def register(server: "HpoLanguageServer") -> None:
         analysis = await server.documents.analysis(params.text_document.uri)
         if analysis is None:
             return []
-        from hpo_engine.spans import Position
+        from hpo_engine.manifest.spans import Position
 
         lines = server.lines(analysis.text)
         first, last = params.range.start.line, params.range.end.line

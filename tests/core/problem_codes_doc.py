@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 import hpo_engine.cli  # noqa: F401  (registers the commands)
 from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import format_problem
-from hpo_engine.problems import CODES
-from hpo_engine.validation import validate_text
+from hpo_engine.manifest.problems import CODES
+from hpo_engine.manifest.validation import validate_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "problem-codes.md"

@@ -208,7 +208,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 
 
 def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
-    from hpo_engine.validation import MAX_MANIFEST_BYTES
+    from hpo_engine.manifest.validation import MAX_MANIFEST_BYTES
 
     path = tmp_path / "huge.yaml"
     with path.open("wb") as handle:

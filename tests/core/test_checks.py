@@ -1,4 +1,4 @@
-"""The checks JSON Schema cannot express (hpo_engine.validation.checks), through validate_text.
+"""The checks JSON Schema cannot express (hpo_engine.manifest.validation.checks), through validate_text.
 
 Positions here are the validator's own: 0-based line, 0-based code-point column.
 """
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.problems import CODES, Severity
-from hpo_engine.spans import Position
-from hpo_engine.validation import validate_text
-from hpo_engine.validation.checks import KNOWN_COMPUTE_NAMES, REQUIRED_METHOD_PARAMETERS, STANDARD_VARIABLES
+from hpo_engine.manifest.problems import CODES, Severity
+from hpo_engine.manifest.spans import Position
+from hpo_engine.manifest.validation import validate_text
+from hpo_engine.manifest.validation.checks import KNOWN_COMPUTE_NAMES, REQUIRED_METHOD_PARAMETERS, STANDARD_VARIABLES
 
 from .support import VALID
 

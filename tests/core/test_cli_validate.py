@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hpo_engine.cli.reporting import format_problem, problem_to_json, summary_line
-from hpo_engine.validation import validate_text
+from hpo_engine.manifest.validation import validate_text
 
 from .support import BROKEN, EXAMPLES, VALID, invoke
 

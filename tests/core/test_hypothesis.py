@@ -12,10 +12,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hpo_engine.problems import CODES
-from hpo_engine.search_space import SearchSpace
-from hpo_engine.validation import validate_text
-from hpo_engine.yaml_source import parse_yaml
+from hpo_engine.manifest.problems import CODES
+from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.manifest.validation import validate_text
+from hpo_engine.manifest.yaml_source import parse_yaml
 
 from .support import BROKEN, EXAMPLES, VALID
 

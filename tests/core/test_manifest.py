@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpo_engine.validation import load_manifest, validate_text
+from hpo_engine.manifest.validation import load_manifest, validate_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

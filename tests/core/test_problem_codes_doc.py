@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hpo_engine.problems import CODES
+from hpo_engine.manifest.problems import CODES
 
 from .problem_codes_doc import DOC, EXAMPLES, render
 

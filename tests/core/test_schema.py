@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from hpo_engine.schema import SCHEMA_FILENAME, load_schema, schema_path
-from hpo_engine.search_space import KINDS
-from hpo_engine.yaml_source import parse_yaml
+from hpo_engine.manifest.schema import SCHEMA_FILENAME, load_schema, schema_path
+from hpo_engine.manifest.search_space import KINDS
+from hpo_engine.manifest.yaml_source import parse_yaml
 
 from .support import EXAMPLES, ROOT
 
@@ -145,6 +145,6 @@ def test_the_wheel_ships_the_schema(wheel: Path) -> None:
 def test_an_installed_package_finds_its_schema_without_the_checkout(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)], check=True, capture_output=True, timeout=300)
-    code = "from hpo_engine.schema import schema_path, load_schema; import json; print(schema_path()); load_schema()"
+    code = "from hpo_engine.manifest.schema import schema_path, load_schema; import json; print(schema_path()); load_schema()"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120, check=True)
     assert Path(out.stdout.strip()) == target / "hpo_engine" / "_schemas" / SCHEMA_FILENAME

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import SearchSpaceError
-from hpo_engine.search_space import (
+from hpo_engine.manifest.search_space import (
     KINDS,
     DoubleRange,
     DoubleValues,

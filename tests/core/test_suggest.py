@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hpo_engine.search_space import KINDS
-from hpo_engine.suggest import rank_similar, similarity
+from hpo_engine.manifest.search_space import KINDS
+from hpo_engine.manifest.suggest import rank_similar, similarity
 
 RANGE_KEYS = ["min_value", "max_value", "step", "power"]
 PARAMETERS = ["objective", "maximize_or_minimize", "num_optimizer_steps", "time_interval", "filename"]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from hpo_engine.errors import ManifestError
-from hpo_engine.problems import CODES, Severity
-from hpo_engine.spans import Position
-from hpo_engine.validation import load_manifest, read_manifest_text, validate_document, validate_text
-from hpo_engine.yaml_source import parse_yaml
+from hpo_engine.manifest.problems import CODES, Severity
+from hpo_engine.manifest.spans import Position
+from hpo_engine.manifest.validation import load_manifest, read_manifest_text, validate_document, validate_text
+from hpo_engine.manifest.yaml_source import parse_yaml
 
 from .support import EXAMPLES, VALID
 

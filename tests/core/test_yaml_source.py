@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from hpo_engine.spans import Position, Span
-from hpo_engine.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument, parse_yaml
+from hpo_engine.manifest.spans import Position, Span
+from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument, parse_yaml
 
 from .support import VALID
 

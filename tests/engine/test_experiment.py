@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends.base import TrialState
+from hpo_engine.runner.backends.base import TrialState
 from hpo_engine.errors import HpoError, StoreError, TrialError
-from hpo_engine.experiment import (
+from hpo_engine.runner.scheduler import (
     EXIT_TOO_MANY_FAILURES,
     Reporter,
     RunOptions,
@@ -21,8 +21,8 @@ from hpo_engine.experiment import (
     run_manifest,
     run_reference,
 )
-from hpo_engine.store import ResultStore
-from hpo_engine.validation import load_manifest
+from hpo_engine.runner.store import ResultStore
+from hpo_engine.manifest.validation import load_manifest
 
 
 
@@ -141,7 +141,7 @@ def test_max_failed_trials_stops_the_run(make_experiment) -> None:
 
 
 def test_default_max_failed_trials(make_experiment) -> None:
-    from hpo_engine.manifest import DEFAULT_MAX_FAILED_TRIALS
+    from hpo_engine.manifest.model import DEFAULT_MAX_FAILED_TRIALS
 
     summary = run(make_experiment(ALWAYS_FAIL, steps=10))
     assert summary.count(TrialState.FAILED) == DEFAULT_MAX_FAILED_TRIALS + 1

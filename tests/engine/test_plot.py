@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpo_engine.backends.base import TrialOutcome, TrialState
-from hpo_engine.plot import plot_results
-from hpo_engine.results import load_results
-from hpo_engine.store import ExperimentRecord, ResultStore
+from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.cli.plot import plot_results
+from hpo_engine.runner.results import load_results
+from hpo_engine.runner.store import ExperimentRecord, ResultStore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SPACE = (

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome, TrialState
 from hpo_engine.errors import HpoError
-from hpo_engine.results import (
+from hpo_engine.runner.results import (
     best_trial,
     final_metrics,
     find_store_folders,
@@ -22,7 +22,7 @@ from hpo_engine.results import (
     sort_trials,
     write_best_config,
 )
-from hpo_engine.store import ExperimentRecord, ResultStore, TrialRecord
+from hpo_engine.runner.store import ExperimentRecord, ResultStore, TrialRecord
 
 SPACE = ({"name": "lr", "double_values": [0.1, 0.2]}, {"name": "act", "string_values": ["relu", "tanh"]})
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome, TrialState
 from hpo_engine.errors import StoreError
-from hpo_engine.search_space import SearchSpace
-from hpo_engine.store import ExperimentRecord, ResultStore, safe_name, space_from_specs, space_to_specs, store_folder
+from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.runner.store import ExperimentRecord, ResultStore, safe_name, space_from_specs, space_to_specs, store_folder
 
 SPECS = [
     {"name": "lr", "double_range": {"min_value": -4, "max_value": -1, "power": 10}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpo_engine.validation import validate_text
+from hpo_engine.manifest.validation import validate_text
 from hpo_lsp.analysis import FULL_VALIDATION_LINES, Analyzer
 
 

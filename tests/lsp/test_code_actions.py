@@ -8,7 +8,7 @@ from lsprotocol import types
 from lsp_helpers import apply_edits, change_and_wait, open_and_wait
 from pytest_lsp import LanguageClient
 
-from hpo_engine.validation import validate_text
+from hpo_engine.manifest.validation import validate_text
 
 
 def edits_of(action: types.CodeAction, uri: str) -> list[types.TextEdit]:

@@ -8,7 +8,7 @@ from lsprotocol import types
 from lsp_helpers import change_and_wait, open_and_wait, open_document, wait_for_diagnostics
 from pytest_lsp import LanguageClient
 
-from hpo_engine.validation import validate_text
+from hpo_engine.manifest.validation import validate_text
 
 
 async def test_seed_typo_has_one_error_on_the_key(client: LanguageClient, tmp_path: Path, seed_typo: str):

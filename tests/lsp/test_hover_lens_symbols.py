@@ -8,7 +8,7 @@ from lsprotocol import types
 from lsp_helpers import open_and_wait, position_of
 from pytest_lsp import LanguageClient
 
-from hpo_engine.search_space import SearchSpace
+from hpo_engine.manifest.search_space import SearchSpace
 
 
 async def hover(client: LanguageClient, uri: str, position: types.Position) -> str | None:

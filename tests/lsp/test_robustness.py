@@ -16,7 +16,7 @@ from hpo_lsp.cursor import looks_like_manifest
 from lsp_helpers import FIXTURES, change_document, code_units, lsp_position_at, record_diagnostics, open_and_wait, open_document, wait_for_diagnostics
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from hpo_engine.validation import validate_text
+from hpo_engine.manifest.validation import validate_text
 
 
 def big_manifest(references: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hpo_engine.backends.compute_resources import trial_resources, unsatisfiable_reason
+from hpo_engine.runner.backends.compute_resources import trial_resources, unsatisfiable_reason
 
 CPU_NODE = {"CPU": 2.0, "memory": 1e9}
 GPU_NODE = {"CPU": 8.0, "GPU": 2.0}

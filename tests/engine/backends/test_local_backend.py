@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends.base import TrialOutcome, TrialSpec, TrialState
-from hpo_engine.backends.local import LocalBackend
+from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.local import LocalBackend
 from hpo_engine.errors import BackendError
 
 PYTHON = shlex.quote(sys.executable)

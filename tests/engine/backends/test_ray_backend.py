@@ -29,11 +29,11 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[
 
 from typer.testing import CliRunner  # noqa: E402
 
-from hpo_engine.backends.base import TrialOutcome, TrialSpec, TrialState  # noqa: E402
-from hpo_engine.backends.ray_backend import IGNORE_GPUS_ENV, RayBackend  # noqa: E402
+from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec, TrialState  # noqa: E402
+from hpo_engine.runner.backends.ray_backend import IGNORE_GPUS_ENV, RayBackend  # noqa: E402
 from hpo_engine.cli import app  # noqa: E402
 from hpo_engine.errors import BackendError  # noqa: E402
-from hpo_engine.store import ResultStore  # noqa: E402
+from hpo_engine.runner.store import ResultStore  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 

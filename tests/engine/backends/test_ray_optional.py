@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends import BACKENDS, make_backend
+from hpo_engine.runner.backends import BACKENDS, make_backend
 from hpo_engine.errors import BackendError
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends.ray_packaging import (
+from hpo_engine.runner.backends.ray_packaging import (
     TRIAL_OUTPUTS,
     pack_definition,
     pack_outputs,

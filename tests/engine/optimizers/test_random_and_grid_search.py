@@ -9,7 +9,7 @@ import pytest
 
 from hpo_engine.errors import OptimizerError
 from hpo_engine.optimizers import GridSearch, RandomSearch, make_optimizer
-from hpo_engine.search_space import DoubleRange, IntRange, IntValues, SearchSpace, StringValues
+from hpo_engine.manifest.search_space import DoubleRange, IntRange, IntValues, SearchSpace, StringValues
 
 
 def small_grid() -> SearchSpace:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hpo_engine.backends.base import TrialSpec
+from hpo_engine.runner.backends.base import TrialSpec
 
 PYTHON = shlex.quote(sys.executable)
 

@@ -9,8 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from hpo_engine.backends.base import TrialState
-from hpo_engine.trials import run_trial, trial_support_dir
+from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trials import run_trial, trial_support_dir
 
 IBM_SAMPLE = """
 from emetrics import EMetrics

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.backends.base import TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialSpec, TrialState
 from hpo_engine.errors import TrialError
-from hpo_engine.trials import resolve_definition, run_trial
+from hpo_engine.runner.trials import resolve_definition, run_trial
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import os
 import threading
 from pathlib import Path
 
-from hpo_engine.backends.base import TrialState
-from hpo_engine.trials import run_trial
-from hpo_engine.trials.process import group_alive
+from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trials import run_trial
+from hpo_engine.runner.trials.process import group_alive
 
 SPAWN_AND_SLEEP = """
 import os, signal, subprocess, sys, time

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import TrialError
-from hpo_engine.trials import prepare_trial_dir, run_trial
-from hpo_engine.backends.base import TrialState
+from hpo_engine.runner.trials import prepare_trial_dir, run_trial
+from hpo_engine.runner.backends.base import TrialState
 
 CONFIG_ECHO = """
 import json

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ManifestError
-from ..gc_pause import gc_paused
-from ..manifest import Manifest, build_manifest
-from ..problems import Problem, Severity
-from ..yaml_source import MappingNode, SourceDocument, parse_yaml
-from .checks import semantic_problems
-from .schema_problems import schema_problems
+from hpo_engine.errors import ManifestError
+from hpo_engine.manifest.gc_pause import gc_paused
+from hpo_engine.manifest.model import Manifest, build_manifest
+from hpo_engine.manifest.problems import Problem, Severity
+from hpo_engine.manifest.yaml_source import MappingNode, SourceDocument, parse_yaml
+from hpo_engine.manifest.validation.checks import semantic_problems
+from hpo_engine.manifest.validation.schema_problems import schema_problems
 
 __all__ = [
     "ValidationResult",

@@ -1,7 +1,7 @@
 """Trials as processes on this machine, up to ``max_parallel`` at once.
 
 Each launched trial gets a worker thread that calls
-:func:`hpo_engine.trials.execute.run_trial` (a real subprocess in its own process
+:func:`hpo_engine.runner.trials.execute.run_trial` (a real subprocess in its own process
 group) and puts the outcome on a queue that :meth:`LocalBackend.wait` drains.
 Timeouts and durations are in seconds.
 """
@@ -12,10 +12,10 @@ import queue
 import threading
 import time
 
-from ..errors import BackendError
-from ..trials.execute import failed_to_start, run_trial
-from ..trials.process import DEFAULT_KILL_GRACE_SECONDS
-from .base import TrialBackend, TrialOutcome, TrialSpec
+from hpo_engine.errors import BackendError
+from hpo_engine.runner.trials.execute import failed_to_start, run_trial
+from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
 
 __all__ = ["LocalBackend"]
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import HpoError
+from hpo_engine.errors import HpoError
 
 __all__ = ["SCHEMA_FILENAME", "schema_path", "load_schema"]
 
@@ -20,7 +20,7 @@ SCHEMA_FILENAME = "hpo-manifest.schema.json"
 
 def schema_path() -> Path:
     """Path of the schema file: inside the installed package first, else the checkout's ``schemas/``."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the hpo_engine package
     for candidate in (here / "_schemas" / SCHEMA_FILENAME, here.parent / "schemas" / SCHEMA_FILENAME):
         if candidate.is_file():
             return candidate

@@ -2,7 +2,7 @@
 
 Each check reads the plain data and points at spans of the source document.
 Hyper-parameter values are checked by building the search-space model itself
-(:mod:`hpo_engine.search_space`), so the validator and the engine share one rule.
+(:mod:`hpo_engine.manifest.search_space`), so the validator and the engine share one rule.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import SearchSpaceError
-from ..manifest import build_method_settings
-from ..problems import CODES, Problem, Suggestion
-from ..search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
-from ..spans import Position, Span, TextEdit
-from ..suggest import rank_similar
-from ..yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
-from .schema_problems import method_parameter_kinds
+from hpo_engine.errors import SearchSpaceError
+from hpo_engine.manifest.model import build_method_settings
+from hpo_engine.manifest.problems import CODES, Problem, Suggestion
+from hpo_engine.manifest.search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
+from hpo_engine.manifest.spans import Position, Span, TextEdit
+from hpo_engine.manifest.suggest import rank_similar
+from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
+from hpo_engine.manifest.validation.schema_problems import method_parameter_kinds
 
 __all__ = ["semantic_problems", "STANDARD_VARIABLES", "REQUIRED_METHOD_PARAMETERS", "KNOWN_COMPUTE_NAMES"]
 

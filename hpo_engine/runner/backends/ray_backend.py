@@ -2,12 +2,12 @@
 
 Ray is optional (``pip install 'hpo[ray]'``) and imported only by :meth:`RayBackend.start`.
 
-Each trial is one Ray task (:func:`~hpo_engine.backends.ray_worker.run_trial_task`) asking
+Each trial is one Ray task (:func:`~hpo_engine.runner.backends.ray_worker.run_trial_task`) asking
 for the resources of its ``compute_configuration``
-(:mod:`~hpo_engine.backends.compute_resources`). The training definition is zipped once
+(:mod:`~hpo_engine.runner.backends.compute_resources`). The training definition is zipped once
 per run and put in the object store; each task returns the outcome with the trial's
 zipped outputs, which the driver writes into the trial folder of the results
-(:mod:`~hpo_engine.backends.ray_packaging`). Only the driver writes the store.
+(:mod:`~hpo_engine.runner.backends.ray_packaging`). Only the driver writes the store.
 
 Faults: a trial whose Ray worker dies (killed, out of memory, node lost) is FAILED, not
 retried (``max_retries=0``): rerunning a trial that brings its worker down would most
@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError, TrialError
-from ..trials.execute import failed_to_start
-from ..trials.process import DEFAULT_KILL_GRACE_SECONDS
-from ..trials.workdir import trial_paths
-from .base import TrialBackend, TrialOutcome, TrialSpec, TrialState
-from .compute_resources import TrialResources, trial_resources, unsatisfiable_reason
-from .ray_packaging import pack_definition, unpack_outputs
+from hpo_engine.errors import BackendError, TrialError
+from hpo_engine.runner.trials.execute import failed_to_start
+from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS
+from hpo_engine.runner.trials.workdir import trial_paths
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.compute_resources import TrialResources, trial_resources, unsatisfiable_reason
+from hpo_engine.runner.backends.ray_packaging import pack_definition, unpack_outputs
 
 __all__ = ["RayBackend", "IGNORE_GPUS_ENV", "RAY_MISSING"]
 
@@ -138,7 +138,7 @@ class RayBackend(TrialBackend):
             self._connect(ray)
             self._owns_cluster = True
         _quiet_raylet_errors(ray)
-        from .ray_worker import CancelBoard, kill_process_group, run_trial_task
+        from hpo_engine.runner.backends.ray_worker import CancelBoard, kill_process_group, run_trial_task
 
         try:
             # One pending wait_cancel call per running trial: allow many at once.
@@ -164,7 +164,7 @@ class RayBackend(TrialBackend):
             target = f"the Ray cluster at {self.address}"
             kwargs = dict(address=address, **quiet)
             if self.ship_package:
-                package = Path(__file__).resolve().parent.parent
+                package = Path(__file__).resolve().parents[2]  # the hpo_engine package
                 kwargs["runtime_env"] = {"py_modules": [str(package)], "excludes": ["__pycache__"]}
         try:
             ray.init(**kwargs)

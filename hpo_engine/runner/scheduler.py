@@ -2,12 +2,12 @@
 
 One run of :func:`run_reference`:
 
-1. opens (``--resume``) or creates the :class:`~hpo_engine.store.ResultStore` of the
+1. opens (``--resume``) or creates the :class:`~hpo_engine.runner.store.ResultStore` of the
    reference and takes its lock (one ``hpo run`` per store at a time);
 2. on resume, turns trials left ``RUNNING`` by a killed run into ``INTERRUPTED`` and
    reruns them first, with their number and values (phase 1);
 3. builds the optimizer, warm-started from every finished trial (phase 2), and keeps up
-   to ``parallel`` trials running through a :class:`~hpo_engine.backends.TrialBackend`,
+   to ``parallel`` trials running through a :class:`~hpo_engine.runner.backends.TrialBackend`,
    asking the optimizer for a point each time a slot frees;
 4. stops when ``num_optimizer_steps`` trials are finished (COMPLETE or FAILED), when the
    optimizer has no point left, when more than ``max_failed_trials`` trials failed, or
@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
-from .errors import HpoError, OptimizerError, StoreError
-from .manifest import Manifest, TrainingReference
-from .store import (
+from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
+from hpo_engine.errors import HpoError, OptimizerError, StoreError
+from hpo_engine.manifest.model import Manifest, TrainingReference
+from hpo_engine.runner.store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
     ResultStore,
@@ -49,7 +49,7 @@ from .store import (
 )
 
 if TYPE_CHECKING:  # the optimizers (numpy, rbfopt) are imported when a run starts, not at CLI start-up
-    from .optimizers.base import Optimizer
+    from hpo_engine.optimizers.base import Optimizer
 
 __all__ = [
     "RunOptions",
@@ -172,7 +172,7 @@ def handle_stop_signals(stop: StopRequest) -> Iterator[StopRequest]:
 
 
 class Reporter:
-    """Receives the run's events; the default does nothing (see :mod:`hpo_engine.progress`)."""
+    """Receives the run's events; the default does nothing (see :mod:`hpo_engine.cli.progress`)."""
 
     def reference_started(self, experiment: ExperimentRecord, folder: Path, trials: list[TrialRecord], parallel: int) -> None:
         """The store is open; ``trials`` are those already recorded (resume)."""
@@ -544,7 +544,7 @@ def _set_aside(store: ResultStore, number: int) -> None:
 
 
 def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
-    from .optimizers import make_optimizer
+    from hpo_engine.optimizers import make_optimizer
 
     seed = store.experiment.seed
     optimizer = make_optimizer(
@@ -569,7 +569,7 @@ def run_reference(
     stop: StopRequest | None = None,
 ) -> ReferenceSummary:
     """Run (or resume) the optimization of ``reference``; see the module docstring."""
-    from .trials.definition import resolve_definition
+    from hpo_engine.runner.trials.definition import resolve_definition
 
     if reference.optimization is None:
         raise HpoError(f"training reference {reference.name!r} has no hyper_parameters_optimization section")
@@ -615,7 +615,7 @@ def run_reference(
             elif run.status is RunStatus.EXHAUSTED:
                 run.message += f" ({store.finished_count()} of {run.budget} trials finished)"
             trials = store.trials()
-            from .results import best_trial, write_best_config
+            from hpo_engine.runner.results import best_trial, write_best_config
 
             best = best_trial(trials, maximize=run.method.maximize)
             if best is not None:

@@ -3,7 +3,7 @@
 Two directions:
 
 * the training definition goes out once per run: :func:`pack_definition` zips the folder
-  on the driver (skipping what :mod:`hpo_engine.trials.workdir` never copies, and the
+  on the driver (skipping what :mod:`hpo_engine.runner.trials.workdir` never copies, and the
   results folder when it lies inside the definition); the backend puts the bytes in the
   object store once, and each node extracts them once with :func:`unpack_definition`
   (a cache folder named after the archive's SHA-256);
@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from ..errors import TrialError
+from hpo_engine.errors import TrialError
 
 __all__ = [
     "TRIAL_OUTPUTS",

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SearchSpaceError
-from .search_space import SearchSpace
+from hpo_engine.errors import SearchSpaceError
+from hpo_engine.manifest.search_space import SearchSpace
 
 __all__ = [
     "Settings",

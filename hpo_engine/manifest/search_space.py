@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # numpy is imported only when a point is sampled (keeps `hpo validate` start-up short)
     import numpy as np
 
-from .errors import SearchSpaceError
+from hpo_engine.errors import SearchSpaceError
 
 __all__ = [
     "Value",

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backends.base import TrialOutcome, TrialState
-from .errors import StoreError
-from .search_space import SearchSpace
+from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.errors import StoreError
+from hpo_engine.manifest.search_space import SearchSpace
 
 __all__ = [
     "STORE_FILENAME",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .spans import Span, TextEdit
+from hpo_engine.manifest.spans import Span, TextEdit
 
 __all__ = ["Severity", "Suggestion", "Problem", "CODES"]
 

@@ -8,9 +8,9 @@ definition is on this machine).
 
 from __future__ import annotations
 
-from .definition import resolve_definition
-from .environment import expand_command, trial_environment, trial_support_dir
-from .execute import (
+from hpo_engine.runner.trials.definition import resolve_definition
+from hpo_engine.runner.trials.environment import expand_command, trial_environment, trial_support_dir
+from hpo_engine.runner.trials.execute import (
     LaunchedTrial,
     PreparedTrial,
     collect_outcome,
@@ -18,9 +18,9 @@ from .execute import (
     prepare_trial,
     run_trial,
 )
-from .metrics import CollectedMetrics, collect_metrics
-from .process import ProcessEnd
-from .workdir import TrialPaths, prepare_trial_dir, trial_paths
+from hpo_engine.runner.trials.metrics import CollectedMetrics, collect_metrics
+from hpo_engine.runner.trials.process import ProcessEnd
+from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir, trial_paths
 
 __all__ = [
     "resolve_definition",

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..backends.base import TrialSpec
-from .workdir import TrialPaths
+from hpo_engine.runner.backends.base import TrialSpec
+from hpo_engine.runner.trials.workdir import TrialPaths
 
 __all__ = ["trial_support_dir", "trial_environment", "training_id", "expand_command"]
 

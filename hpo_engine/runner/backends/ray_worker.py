@@ -1,14 +1,14 @@
 """What runs on the Ray workers: the trial task, the cancellation board, the process-group killer.
 
 Imported on the workers (by reference, through :mod:`ray`'s function export) and on the
-driver. Needs only the standard library, :mod:`hpo_engine.trials` and Ray, which it gets
+driver. Needs only the standard library, :mod:`hpo_engine.runner.trials` and Ray, which it gets
 lazily: the module imports without Ray.
 
 A trial task (:func:`run_trial_task`) does on its worker what
-:func:`hpo_engine.trials.execute.run_trial` does locally, with the same pieces
+:func:`hpo_engine.runner.trials.execute.run_trial` does locally, with the same pieces
 (``prepare_trial``, ``launch_trial``, ``wait_process``, ``collect_outcome``), so the
 metrics are collected by the same code; it runs in a private folder under
-:func:`~hpo_engine.backends.ray_packaging.worker_root` and returns the outcome with the
+:func:`~hpo_engine.runner.backends.ray_packaging.worker_root` and returns the outcome with the
 zipped outputs, then deletes the folder.
 
 Cancellation goes through one :class:`CancelBoard` actor per run: the driver marks a trial
@@ -35,11 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import TrialError
-from ..trials.execute import collect_outcome, failed_to_start, launch_trial, prepare_trial
-from ..trials.process import stop_process_group, wait_process
-from .base import TrialOutcome, TrialSpec
-from .ray_packaging import pack_outputs, unpack_definition, worker_root
+from hpo_engine.errors import TrialError
+from hpo_engine.runner.trials.execute import collect_outcome, failed_to_start, launch_trial, prepare_trial
+from hpo_engine.runner.trials.process import stop_process_group, wait_process
+from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec
+from hpo_engine.runner.backends.ray_packaging import pack_outputs, unpack_definition, worker_root
 
 __all__ = [
     "WORKER_PID_ENV",

@@ -1,6 +1,6 @@
 """Read the manifest JSON Schema by document path: what may go where, and what it means.
 
-Pure functions over the schema returned by :func:`hpo_engine.schema.load_schema`
+Pure functions over the schema returned by :func:`hpo_engine.manifest.schema.load_schema`
 (Draft 2020-12). They know the shapes that schema uses — local ``$ref``,
 ``properties``, ``items``, ``allOf``/``anyOf``/``oneOf``, ``if``/``then`` keyed on a
 sibling's ``const``, ``enum`` with the ``enumDescriptions`` annotation, ``examples``

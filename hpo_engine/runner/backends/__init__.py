@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import TrialBackend, TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec, TrialState
 
 __all__ = ["TrialBackend", "TrialOutcome", "TrialSpec", "TrialState", "BACKENDS", "make_backend"]
 
@@ -13,14 +13,14 @@ BACKENDS: tuple[str, ...] = ("local", "ray")
 
 def make_backend(name: str, **options: Any) -> TrialBackend:
     """The backend called ``name``, built with ``options``; imported only when asked for."""
-    from ..errors import BackendError
+    from hpo_engine.errors import BackendError
 
     if name == "local":
-        from .local import LocalBackend
+        from hpo_engine.runner.backends.local import LocalBackend
 
         return LocalBackend(**options)
     if name == "ray":
-        from .ray_backend import RayBackend
+        from hpo_engine.runner.backends.ray_backend import RayBackend
 
         return RayBackend(**options)
     raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")

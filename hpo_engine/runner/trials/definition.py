@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from ..errors import TrialError
+from hpo_engine.errors import TrialError
 
 __all__ = ["resolve_definition", "extract_definition_zip"]
 

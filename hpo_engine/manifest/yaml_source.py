@@ -2,7 +2,7 @@
 
 :func:`parse_yaml` never raises on bad input: syntax errors, duplicate keys, tabs,
 several documents, an empty file or a top level that is not a mapping become
-:class:`~hpo_engine.problems.Problem` objects. Spans are 0-based lines and
+:class:`~hpo_engine.manifest.problems.Problem` objects. Spans are 0-based lines and
 0-based columns in code points (YAML marks), end exclusive.
 
 The tree is composed by ruamel.yaml (with its C parser, ruamel.yaml.clib, when
@@ -32,9 +32,9 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from .gc_pause import gc_paused
-from .problems import Problem, Severity, Suggestion
-from .spans import Position, Span, TextEdit
+from hpo_engine.manifest.gc_pause import gc_paused
+from hpo_engine.manifest.problems import Problem, Severity, Suggestion
+from hpo_engine.manifest.spans import Position, Span, TextEdit
 
 __all__ = [
     "ScalarNode",

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
-from ..problems import Problem, Severity, Suggestion
-from ..schema import load_schema
-from ..search_space import KINDS
-from ..spans import Span, TextEdit
-from ..suggest import rank_similar
-from ..yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
+from hpo_engine.manifest.problems import Problem, Severity, Suggestion
+from hpo_engine.manifest.schema import load_schema
+from hpo_engine.manifest.search_space import KINDS
+from hpo_engine.manifest.spans import Span, TextEdit
+from hpo_engine.manifest.suggest import rank_similar
+from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain a manifest that has schema errors
     from jsonschema import Draft202012Validator
@@ -151,7 +151,7 @@ class _Mapper:
         return _where(path)
 
     def add(self, code: str, message: str, span: Span, suggestions: Iterable[Suggestion] = ()) -> None:
-        from ..problems import CODES
+        from hpo_engine.manifest.problems import CODES
 
         self.problems.append(Problem(code, CODES[code][0], message, span, tuple(suggestions)))
 

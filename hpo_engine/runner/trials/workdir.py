@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import TrialError
+from hpo_engine.errors import TrialError
 
 __all__ = ["TrialPaths", "trial_paths", "prepare_trial_dir", "config_values", "write_config"]
 

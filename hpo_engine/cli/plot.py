@@ -13,9 +13,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .backends.base import TrialState
-from .results import StoreResults, best_trial, running_best
-from .search_space import Dimension, StringValues
+from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.results import StoreResults, best_trial, running_best
+from hpo_engine.manifest.search_space import Dimension, StringValues
 
 __all__ = ["plot_results", "DEFAULT_PLOT_FILENAME"]
 

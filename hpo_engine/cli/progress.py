@@ -1,6 +1,6 @@
 """What ``hpo run`` shows: a rich progress bar, one line per finished trial, the results table.
 
-:class:`RichReporter` is the terminal display; the base :class:`~hpo_engine.experiment.Reporter`
+:class:`RichReporter` is the terminal display; the base :class:`~hpo_engine.runner.scheduler.Reporter`
 (``--quiet``) shows nothing; :class:`JsonReporter` (``--json``) stays silent and
 :func:`summary_json` builds the one JSON document printed at the end.
 Trial numbers are shown 0-based, as ``SUBID``.
@@ -21,10 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Column, Table
 from rich.text import Text
 
-from .backends.base import TrialState
-from .experiment import ReferenceSummary, Reporter, RunStatus
-from .results import BEST_CONFIG_FILENAME, best_trial, sort_trials
-from .store import ExperimentRecord, TrialRecord
+from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.scheduler import ReferenceSummary, Reporter, RunStatus
+from hpo_engine.runner.results import BEST_CONFIG_FILENAME, best_trial, sort_trials
+from hpo_engine.runner.store import ExperimentRecord, TrialRecord
 
 __all__ = [
     "RichReporter",

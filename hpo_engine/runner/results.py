@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .backends.base import TrialState
-from .errors import HpoError, StoreError
-from .store import STORE_FILENAME, DEFAULT_RESULTS_ROOT, ExperimentRecord, ResultStore, TrialRecord, store_folder
+from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.errors import HpoError, StoreError
+from hpo_engine.runner.store import STORE_FILENAME, DEFAULT_RESULTS_ROOT, ExperimentRecord, ResultStore, TrialRecord, store_folder
 
 __all__ = [
     "BEST_CONFIG_FILENAME",
@@ -155,7 +155,7 @@ def find_store_folders(path: Path, *, results_root: Path = DEFAULT_RESULTS_ROOT)
     if path.is_file():
         if path.name == STORE_FILENAME:
             return [path.parent]
-        from .validation import load_manifest  # the manifest core
+        from hpo_engine.manifest.validation import load_manifest  # the manifest core
 
         manifest = load_manifest(path)
         folders = [
