@@ -1,25 +1,56 @@
 """Optimizers: ask for a point, tell its result.
 
-``make_optimizer(method, space, ...)`` builds one by its manifest name:
-``random`` (:class:`RandomSearch`), ``rbfopt`` (:class:`RbfoptSearch`) or
-``grid`` (:class:`GridSearch`).
+:data:`METHODS` maps every method name of :data:`hpo_engine.manifest.methods.METHOD_SPECS`
+to its optimizer class, imported on first use (rbfopt's import alone costs seconds).
+:func:`make_optimizer` builds one by its manifest name.
 """
 
 from __future__ import annotations
 
-from typing import TextIO
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
 
 from hpo_engine.errors import OptimizerError
+from hpo_engine.manifest.methods import METHOD_SPECS, MethodSpec
 from hpo_engine.manifest.search_space import SearchSpace
 from hpo_engine.optimizers.base import Optimizer
-from hpo_engine.optimizers.grid_search import GridSearch
-from hpo_engine.optimizers.random_search import RandomSearch
-from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
 
-__all__ = ["Optimizer", "RandomSearch", "GridSearch", "RbfoptSearch", "METHODS", "make_optimizer"]
+__all__ = ["Optimizer", "METHODS", "MethodTable", "make_optimizer"]
 
-#: The optimization methods a manifest may name.
-METHODS: tuple[str, ...] = ("random", "rbfopt", "grid")
+
+class MethodTable(Mapping[str, type[Optimizer]]):
+    """Method name -> optimizer class, read from the method table, each class imported when first asked for.
+
+    ``spec(name)`` gives the method's :class:`~hpo_engine.manifest.methods.MethodSpec`
+    (its description and validation rules).
+    """
+
+    def __init__(self, specs: Mapping[str, MethodSpec]) -> None:
+        self._specs = specs
+        self._classes: dict[str, type[Optimizer]] = {}
+
+    def __getitem__(self, name: str) -> type[Optimizer]:
+        if name not in self._classes:
+            module_name, _, class_name = self._specs[name].optimizer.partition(":")
+            cls = getattr(importlib.import_module(module_name), class_name)
+            if not (isinstance(cls, type) and issubclass(cls, Optimizer)) or cls.name != name:
+                raise OptimizerError(f"method table row {name!r} names {self._specs[name].optimizer}, which is not its Optimizer")
+            self._classes[name] = cls
+        return self._classes[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def spec(self, name: str) -> MethodSpec:
+        return self._specs[name]
+
+
+#: Every method a manifest may name -> its optimizer class.
+METHODS = MethodTable(METHOD_SPECS)
 
 
 def make_optimizer(
@@ -30,18 +61,16 @@ def make_optimizer(
     seed: int | None,
     budget: int | None,
     log_stream: TextIO | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Optimizer:
     """The optimizer named ``method`` for ``space``.
 
     ``budget`` is the total number of trials (``num_optimizer_steps``); ``log_stream``
-    receives rbfopt's progress table (ignored by the other methods). Raises
+    receives a library's progress output (rbfopt's table); ``parameters`` are the
+    manifest's method parameters by name (for method-specific settings). Raises
     :class:`OptimizerError` for an unknown method, or a space the method cannot
     search (grid with a continuous dimension).
     """
-    if method == "random":
-        return RandomSearch(space, maximize=maximize, seed=seed, budget=budget)
-    if method == "grid":
-        return GridSearch(space, maximize=maximize, seed=seed, budget=budget)
-    if method == "rbfopt":
-        return RbfoptSearch(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream)
-    raise OptimizerError(f"unknown optimization method {method!r}; expected one of {', '.join(METHODS)}.")
+    if method not in METHODS:
+        raise OptimizerError(f"unknown optimization method {method!r}; expected one of {', '.join(METHODS)}.")
+    return METHODS[method](space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)

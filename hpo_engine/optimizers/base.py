@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from hpo_engine.manifest.search_space import SearchSpace
 
@@ -18,15 +18,32 @@ __all__ = ["Optimizer"]
 
 
 class Optimizer(ABC):
-    """Proposes points of ``space`` one at a time."""
+    """Proposes points of ``space`` one at a time.
+
+    Every optimizer is built as ``cls(space, maximize=, seed=, budget=, log_stream=, parameters=)``:
+    ``budget`` is the total number of trials (``None``: unbounded), ``log_stream`` receives
+    a library's progress output (``None``: discarded), ``parameters`` the manifest's method
+    parameters by name. ``name`` is its row in :data:`hpo_engine.manifest.methods.METHOD_SPECS`.
+    """
 
     name: str = "abstract"
 
-    def __init__(self, space: SearchSpace, *, maximize: bool, seed: int | None = None, budget: int | None = None) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        maximize: bool,
+        seed: int | None = None,
+        budget: int | None = None,
+        log_stream: TextIO | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         self.space = space
         self.maximize = maximize
         self.seed = seed
         self.budget = budget
+        self.log_stream = log_stream
+        self.parameters: Mapping[str, Any] = dict(parameters or {})
 
     @abstractmethod
     def ask(self) -> dict[str, Any]:

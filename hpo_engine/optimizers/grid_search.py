@@ -28,7 +28,7 @@ class GridSearch(Optimizer):
 
     name = "grid"
 
-    def __init__(self, space: SearchSpace, *, maximize: bool, seed: int | None = None, budget: int | None = None) -> None:
+    def __init__(self, space: SearchSpace, *, maximize: bool, seed: int | None = None, budget: int | None = None, **options: Any) -> None:
         continuous = [d.name for d in space.dimensions if not d.is_finite]
         if continuous:
             names = ", ".join(repr(n) for n in continuous)
@@ -37,7 +37,7 @@ class GridSearch(Optimizer):
                 f"{'is' if len(continuous) == 1 else 'are'} continuous (a double_range without `step`); "
                 "give it a `step`, or use method random or rbfopt."
             )
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget)
+        super().__init__(space, maximize=maximize, seed=seed, budget=budget, **options)
         self.size: int = space.size  # type: ignore[assignment]
         self._next = 0
         self._done: set[int] = set()

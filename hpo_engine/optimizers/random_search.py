@@ -97,8 +97,8 @@ class RandomSearch(Optimizer):
 
     name = "random"
 
-    def __init__(self, space: SearchSpace, *, maximize: bool, seed: int | None = None, budget: int | None = None) -> None:
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget)
+    def __init__(self, space: SearchSpace, *, maximize: bool, seed: int | None = None, budget: int | None = None, **options: Any) -> None:
+        super().__init__(space, maximize=maximize, seed=seed, budget=budget, **options)
         self._rng = np.random.default_rng(seed)
         self._grid = GridSampler(space, self._rng) if space.is_finite else None
 

@@ -279,8 +279,9 @@ class RbfoptSearch(Optimizer):
         seed: int | None = None,
         budget: int | None = None,
         log_stream: TextIO | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget)
+        super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
         if importlib.util.find_spec("rbfopt") is None:
             raise OptimizerError("method rbfopt needs the `rbfopt` package (pip install rbfopt).")
         if budget is not None and budget < 0:

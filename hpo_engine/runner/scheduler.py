@@ -548,7 +548,13 @@ def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
 
     seed = store.experiment.seed
     optimizer = make_optimizer(
-        run.method.name, run.space, maximize=run.method.maximize, seed=seed, budget=run.budget, log_stream=log
+        run.method.name,
+        run.space,
+        maximize=run.method.maximize,
+        seed=seed,
+        budget=run.budget,
+        log_stream=log,
+        parameters=run.method.parameters,
     )
     history = [
         (dict(t.values), t.objective if t.state is TrialState.COMPLETE else None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpo_engine.errors import SearchSpaceError
+from hpo_engine.manifest.methods import method_spec
 from hpo_engine.manifest.model import build_method_settings
 from hpo_engine.manifest.problems import CODES, Problem, Suggestion
 from hpo_engine.manifest.search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
@@ -260,11 +261,14 @@ def _budget_problems(ctx: _Context, section_path: list[Any], section: Mapping[st
     steps_path = section_path + ["method", "parameters", steps_index, "int_value"] if steps_index is not None else section_path + ["method"]
     steps_given = steps_index is not None and isinstance(settings.parameters.get("num_optimizer_steps"), int)
     name_span = ctx.span(section_path + ["method", "name"])
-    if settings.name == "grid" and not space.is_finite:
+    spec = method_spec(settings.name)
+    if spec is None:
+        return  # an unknown method is a schema problem (the enum)
+    if spec.needs_finite_space and not space.is_finite:
         continuous = [d.name for d in dims if not d.is_finite]
         ctx.add(
             "HPO213",
-            f"The grid method needs a finite space, but {', '.join(repr(c) for c in continuous)} {'is' if len(continuous) == 1 else 'are'} continuous: add a step or use values.",
+            f"The {spec.name} method needs a finite space, but {', '.join(repr(c) for c in continuous)} {'is' if len(continuous) == 1 else 'are'} continuous: add a step or use values.",
             name_span,
         )
     if steps_given and space.is_finite and settings.num_optimizer_steps > space.finite_size:
@@ -273,10 +277,10 @@ def _budget_problems(ctx: _Context, section_path: list[Any], section: Mapping[st
             f"num_optimizer_steps is {settings.num_optimizer_steps}, but only {space.finite_size:,} distinct model{'s exist' if space.finite_size != 1 else ' exists'} in this grid.",
             ctx.span(steps_path),
         )
-    if steps_given and settings.name == "rbfopt" and settings.num_optimizer_steps <= len(dims):
+    if steps_given and spec.fits_a_model and settings.num_optimizer_steps <= len(dims):
         ctx.add(
             "HPO212",
-            f"rbfopt needs more runs than hyper-parameters to fit its model ({settings.num_optimizer_steps} runs for {len(dims)} hyper-parameters): it will only sample at random.",
+            f"{spec.name} needs more runs than hyper-parameters to fit its model ({settings.num_optimizer_steps} runs for {len(dims)} hyper-parameters): it will only sample at random.",
             ctx.span(steps_path),
         )
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import OptimizerError
-from hpo_engine.optimizers import RbfoptSearch
+from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
 from hpo_engine.manifest.search_space import DoubleRange, DoubleValues, IntRange, IntValues, SearchSpace, StringValues
 
 BRANIN_OPTIMUM = 0.397887
@@ -235,7 +235,7 @@ def test_a_warm_started_finite_space_stops_when_every_point_is_done() -> None:
 
 def test_the_process_exits_even_when_close_is_never_called() -> None:
     code = (
-        "from hpo_engine.optimizers import RbfoptSearch\n"
+        "from hpo_engine.optimizers.rbfopt_search import RbfoptSearch\n"
         "from hpo_engine.manifest.search_space import DoubleRange, SearchSpace\n"
         "o = RbfoptSearch(SearchSpace([DoubleRange('x', 0, 1), DoubleRange('y', 0, 1)]), maximize=False, seed=0, budget=9)\n"
         "p = o.ask(); o.tell(p, 1.0); o.ask()\n"
