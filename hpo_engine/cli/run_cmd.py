@@ -133,9 +133,9 @@ def run_command(
     if not exit_code:
         exit_code = next((s.exit_code for s in summaries if s.exit_code), 0)
     if json_output:
-        from hpo_engine.cli.progress import summary_json
+        from hpo_engine.cli.progress import run_summary_json
 
-        typer.echo(json.dumps(summary_json(summaries, exit_code, error), indent=2), file=stdout)
+        typer.echo(json.dumps(run_summary_json(summaries, exit_code, error), indent=2), file=stdout)
     if error and exit_code == EXIT_ERROR:
         report_error(errors, error)
     elif (quiet or json_output) and summaries and summaries[-1].status is RunStatus.TOO_MANY_FAILURES:

@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
+from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, make_backend
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, OptimizerError, StoreError
 from hpo_engine.manifest.model import Manifest, TrainingReference
 from hpo_engine.runner.store import (
@@ -321,7 +323,7 @@ def _open_store(folder: Path, record: ExperimentRecord, resume: bool, reporter: 
     return ResultStore.create(folder, record)
 
 
-class _Run:
+class _ReferenceRun:
     """State of one reference's run; see :func:`run_reference`."""
 
     def __init__(self, manifest: Manifest, reference: TrainingReference, options: RunOptions, reporter: Reporter, stop: StopRequest) -> None:
@@ -543,7 +545,7 @@ def _set_aside(store: ResultStore, number: int) -> None:
     folder.rename(target)
 
 
-def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
+def _make_optimizer(run: _ReferenceRun, store: ResultStore, log: IO[str]) -> Optimizer:
     from hpo_engine.optimizers import make_optimizer
 
     seed = store.experiment.seed
@@ -582,7 +584,7 @@ def run_reference(
     reporter = reporter or Reporter()
     stop = stop or StopRequest()
     folder = store_folder(options.results_root, manifest.settings.name, reference.name)
-    run = _Run(manifest, reference, options, reporter, stop)
+    run = _ReferenceRun(manifest, reference, options, reporter, stop)
     seed = options.seed if options.seed is not None else run.method.random_seed
     with _locked(folder):
         # before the store exists: a bad definition must not leave an empty experiment behind

@@ -32,7 +32,8 @@ from hpo_engine.errors import BackendError, TrialError
 from hpo_engine.runner.trials.execute import failed_to_start
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS
 from hpo_engine.runner.trials.workdir import trial_paths
-from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.backends.compute_resources import TrialResources, trial_resources, unsatisfiable_reason
 from hpo_engine.runner.backends.ray_packaging import pack_definition, unpack_outputs
 
