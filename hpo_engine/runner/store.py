@@ -461,7 +461,7 @@ class ResultStore:
         reason = failure_reason if failure_reason is not None else outcome.failure_reason
         updated = self._write(
             "UPDATE trials SET state = ?, objective = ?, metrics = ?, started_at = COALESCE(?, started_at), ended_at = ?,"
-            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ?",
+            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ? AND state = 'running'",
             (
                 state.value,
                 objective if state is TrialState.COMPLETE else None,
@@ -477,7 +477,10 @@ class ResultStore:
             ),
         )
         if updated != 1:
-            raise StoreError(f"trial {outcome.number} was never recorded as running")
+            earlier = self.trial(outcome.number)
+            if earlier is None:
+                raise StoreError(f"trial {outcome.number} was never recorded as running")
+            raise StoreError(f"trial {outcome.number} is {earlier.state.value} already: a finished trial's record never changes")
         record = self.trial(outcome.number)
         assert record is not None
         return record
