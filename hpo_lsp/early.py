@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 IDLE_SECONDS = 0.05
 
 _SUPPORTED_ENCODINGS = ("utf-8", "utf-16", "utf-32")
-_COMMANDS = ["hpo.previewSearchSpace", "hpo.runExperiment", "hpo.cancelExperiment", "hpo.experimentResults"]
+_COMMANDS = ["hpo.previewSearchSpace", "hpo.runExperiment", "hpo.cancelExperiment", "hpo.experimentResults", "hpo.experimentRuns"]
 
 
 def position_encoding(capabilities: Any) -> str:
