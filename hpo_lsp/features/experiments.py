@@ -139,7 +139,8 @@ class Experiments:
         if problems:
             more = f" (and {len(problems) - LISTED_PROBLEMS} more)" if len(problems) > LISTED_PROBLEMS else ""
             noun = "error" if len(problems) == 1 else "errors"
-            text = f"HPO: {path.name} was not run: {len(problems)} {noun} — " + "; ".join(listed) + more + ". See Problems."
+            text = f"HPO: {path.name} was not run: {len(problems)} {noun} — " + "; ".join(listed) + more
+            text += ("" if text.endswith((".", "?", "!")) else ".") + " See Problems."
         else:
             text = f"HPO: {path.name} was not run: {exc}"
         self._show(types.MessageType.Error, text)
@@ -247,6 +248,9 @@ class Experiments:
         state = "cancelled" if run.cancelled else ("complete" if exit_code == 0 else "failed")
         message = self._message(stdout, run, exit_code)
         summary = summary_json(run.uri, run.root, reads, state, exit_code=exit_code, message=message, ran_saved_file=ran_saved, manifest=str(run.manifest))
+        stored = self.results.run_at(run.manifest, run.root)
+        if stored is not None:  # the run as the history lists it (label, resume command)
+            summary.update(run=run_json(run.manifest, stored), runs=len(self.results.runs(run.manifest)))
         if not reads:  # stopped or failed before any store was written: describe it from the manifest
             summary.update(objective=run.objective, maximize=run.maximize)
         if run.token is not None:
