@@ -75,16 +75,16 @@ async function openFile(name) {
   // is exactly `name` instead of taking the first row with Enter.
   await page.keyboard.press("Control+P");
   const input = page.locator(".quick-input-widget .quick-input-box input");
-  await input.waitFor({ state: "visible", timeout: 15000 });
+  await input.waitFor({ state: "visible", timeout: 60000 });
   await input.pressSequentially(name, { delay: 10 });
   const row = page
     .locator(".quick-input-list .monaco-list-row")
     .filter({ has: page.locator(".label-name", { hasText: exact }) })
     .first();
-  await row.waitFor({ state: "visible", timeout: 15000 });
+  await row.waitFor({ state: "visible", timeout: 60000 });
   await row.click();
-  await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 15000 });
-  await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 15000 });
+  await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 60000 });
+  await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 60000 });
 }
 
 async function languageMode() {
@@ -239,8 +239,21 @@ try {
         if (actions.filter((a) => /step/.test(a)).length !== 1 || actions.some((a) => /power/.test(a))) {
           throw new Error(`expected one quick fix for step", got ${JSON.stringify(actions)}`);
         }
+        // the outline: hpo's tree only (model1 > hyper_parameters_optimization > ...), not also
+        // a generic YAML outline of every key
+        await runCommand("Explorer: Focus on Outline View");
+        const outline = await until("the outline", async () => {
+          const rows = (await page.locator(".part.sidebar .outline-tree .monaco-list-row").allInnerTexts().catch(() => [])).map((t) => t.replace(/\s+/g, " ").trim());
+          return rows.some((r) => r.startsWith("model1")) ? rows : null;
+        }, 20000, 300);
+        await sleep(1500);
+        const outlineRows = (await page.locator(".part.sidebar .outline-tree .monaco-list-row").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+        await shot(`once-outline-${name}`);
+        if (outlineRows.filter((r) => r.startsWith("model1")).length !== 1 || outlineRows.some((r) => /^(settings|training_references|training_results_reference)\b/.test(r))) {
+          throw new Error(`expected hpo's outline only, got ${JSON.stringify(outlineRows)}`);
+        }
         await closeAllEditors();
-        return `language ${mode}; problem: ${typo[0].replace(/\s+/g, " ").trim()}; hover sections: ${descriptions}; kinds ${counts.join("/")}; cursor after Enter ${where}; quick fixes: ${actions.join(" | ")}`;
+        return `language ${mode}; problem: ${typo[0].replace(/\s+/g, " ").trim()}; hover sections: ${descriptions}; kinds ${counts.join("/")}; cursor after Enter ${where}; quick fixes: ${actions.join(" | ")}; outline: ${outline.length} rows (${outlineRows.slice(0, 3).join(", ")})`;
       });
     }
   }
