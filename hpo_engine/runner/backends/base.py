@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrialState", "TrialSpec", "TrialOutcome", "TrialBackend"]
+__all__ = ["TrialState", "TrialSpec", "TrialOutcome", "TrialBackend", "IntermediateValue"]
 
 
 class TrialState(str, enum.Enum):
@@ -24,6 +24,9 @@ class TrialState(str, enum.Enum):
     COMPLETE = "complete"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    #: Stopped early by the experiment's stopping rule (``early_stopping``, method ``hyperband``):
+    #: finished, counts toward ``num_optimizer_steps``, not toward ``max_failed_trials``.
+    PRUNED = "pruned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,21 @@ class TrialOutcome:
     stderr_path: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class IntermediateValue:
+    """One value of the objective recorded while trial ``number`` ran.
+
+    ``step`` is the value of the step key the program recorded (``epoch``, ``iteration``,
+    ``steps``..., as written, so usually 1-based) or, when the row has none, the 1-based
+    position of the row in its source. ``source`` names the file it came from.
+    """
+
+    number: int
+    step: float
+    value: float
+    source: str
+
+
 class TrialBackend(ABC):
     """Runs trials somewhere and reports their outcomes; one instance per experiment run."""
 
@@ -94,6 +112,23 @@ class TrialBackend(ABC):
     @abstractmethod
     def running(self) -> frozenset[int]:
         """Numbers of the trials launched and not yet returned by ``wait``."""
+
+    def intermediate_values(self) -> list[IntermediateValue]:
+        """Objective values recorded by running trials since the last call (default: none).
+
+        A backend that follows its trials' metrics while they run returns them here, in
+        the order each trial recorded them; values of a trial that just finished come
+        before its outcome is returned by ``wait``.
+        """
+        return []
+
+    def stop_early(self, number: int) -> None:
+        """Stop trial ``number`` because its stopping rule said so (default: :meth:`cancel`).
+
+        Its process group gets SIGTERM, then SIGKILL after the backend's grace period; the
+        outcome (INTERRUPTED, or COMPLETE if it finished first) comes through ``wait``.
+        """
+        self.cancel(number)
 
     def cancel_all(self) -> None:
         for number in sorted(self.running):
