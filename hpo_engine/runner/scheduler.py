@@ -38,7 +38,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
 from hpo_engine.errors import HpoError, OptimizerError, StoreError
+from hpo_engine.manifest.early_stopping import EarlyStoppingSettings
 from hpo_engine.manifest.model import Manifest, TrainingReference
+from hpo_engine.runner.early_stopping.monitor import EarlyStopper, backend_options
 from hpo_engine.runner.store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
@@ -113,6 +115,7 @@ class ReferenceSummary:
     best: TrialRecord | None
     launched: int
     signal_number: int | None = None
+    early_stopping: EarlyStoppingSettings | None = None
 
     @property
     def finished(self) -> int:
@@ -343,6 +346,7 @@ class _Run:
         self.definition_dir: Path | None = None
         self.data_dir = _data_dir(manifest, options)
         self.extra_env = trial_environment()
+        self.stopper = EarlyStopper(self.method.early_stopping, maximize=self.method.maximize, step_name=self.method.time_interval)
 
     # -- building trials -------------------------------------------------------------
     def spec(self, store: ResultStore, number: int, values: Mapping[str, Any]) -> TrialSpec:
@@ -368,6 +372,7 @@ class _Run:
     def launch(self, store: ResultStore, backend: TrialBackend, number: int, values: Mapping[str, Any], rerun: bool) -> None:
         if rerun:
             _set_aside(store, number)
+            self.stopper.forget(number)
         store.record_running(number, values)
         self.running[number] = values
         self.launched += 1
@@ -377,7 +382,8 @@ class _Run:
     # -- outcomes --------------------------------------------------------------------
     def settle(self, store: ResultStore, outcome: TrialOutcome, optimizer: Optimizer | None) -> TrialRecord:
         values = self.running.pop(outcome.number, None)
-        state, reason = outcome.state, None
+        outcome = self.stopper.settled(outcome)
+        state, reason = outcome.state, outcome.failure_reason if outcome.state is TrialState.PRUNED else None
         if state is TrialState.FAILED and (self.stop.requested or outcome.exit_code in (-signal.SIGINT, 130)):
             # killed by the same Ctrl-C that stops the run: not the program's fault, rerun it on resume
             state, reason = TrialState.INTERRUPTED, "interrupted (Ctrl-C)"
@@ -385,7 +391,10 @@ class _Run:
             reason = outcome.failure_reason or "interrupted"
         record = store.record_outcome(outcome, state=state, failure_reason=reason)
         if optimizer is not None and outcome.number in self.asked and record.finished and values is not None:
-            optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
+            if record.state is TrialState.PRUNED:
+                optimizer.tell_pruned(dict(values), record.objective, record.step_reached)
+            else:
+                optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
         self.reporter.trial_finished(record)
         return record
 
@@ -407,7 +416,9 @@ class _Run:
         return False
 
     def collect(self, store: ResultStore, backend: TrialBackend, optimizer: Optimizer | None, timeout: float) -> None:
-        for outcome in backend.wait(timeout):
+        outcomes = backend.wait(timeout)
+        self.stopper.poll(store, backend, self.running)  # before the outcomes: a trial's last values while it is RUNNING
+        for outcome in outcomes:
             self.settle(store, outcome, optimizer)
 
     def cancel_running(self, store: ResultStore, backend: TrialBackend, reason: str) -> None:
@@ -557,7 +568,7 @@ def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
         parameters=run.method.parameters,
     )
     history = [
-        (dict(t.values), t.objective if t.state is TrialState.COMPLETE else None)
+        (dict(t.values), t.objective if t.state in (TrialState.COMPLETE, TrialState.PRUNED) else None)
         for t in store.trials()
         if t.finished
     ]
@@ -599,7 +610,9 @@ def run_reference(
             if interrupted:
                 which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
                 reporter.note(f"{which} running when the previous run stopped")
-            backend = make_backend(options.backend, max_parallel=run.parallel, **dict(options.backend_options))
+            run.stopper.replay(store)
+            extra = backend_options(run.method.early_stopping, run.method.parameters, options.backend_options)
+            backend = make_backend(options.backend, max_parallel=run.parallel, **extra)
             with open(folder / OPTIMIZER_LOG, "a", encoding="utf-8") as log, backend:
                 try:
                     run.execute(store, backend, log)
@@ -635,6 +648,7 @@ def run_reference(
                 best=best,
                 launched=run.launched,
                 signal_number=stop.signal_number,
+                early_stopping=run.method.early_stopping,
             )
         except HpoError:
             # e.g. an optimizer that cannot search this space: leave no empty experiment behind
