@@ -36,11 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
+from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, make_backend
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, OptimizerError, StoreError
 from hpo_engine.manifest.early_stopping import EarlyStoppingSettings
 from hpo_engine.manifest.model import Manifest, TrainingReference
-from hpo_engine.runner.early_stopping.monitor import EarlyStopper, backend_options
+from hpo_engine.runner.early_stopping.monitor import EarlyStopper, stopping_backend_options
 from hpo_engine.runner.store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
@@ -324,7 +326,7 @@ def _open_store(folder: Path, record: ExperimentRecord, resume: bool, reporter: 
     return ResultStore.create(folder, record)
 
 
-class _Run:
+class _ReferenceRun:
     """State of one reference's run; see :func:`run_reference`."""
 
     def __init__(self, manifest: Manifest, reference: TrainingReference, options: RunOptions, reporter: Reporter, stop: StopRequest) -> None:
@@ -554,7 +556,7 @@ def _set_aside(store: ResultStore, number: int) -> None:
     folder.rename(target)
 
 
-def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
+def _make_optimizer(run: _ReferenceRun, store: ResultStore, log: IO[str]) -> Optimizer:
     from hpo_engine.optimizers import make_optimizer
 
     seed = store.experiment.seed
@@ -593,7 +595,7 @@ def run_reference(
     reporter = reporter or Reporter()
     stop = stop or StopRequest()
     folder = store_folder(options.results_root, manifest.settings.name, reference.name)
-    run = _Run(manifest, reference, options, reporter, stop)
+    run = _ReferenceRun(manifest, reference, options, reporter, stop)
     seed = options.seed if options.seed is not None else run.method.random_seed
     with _locked(folder):
         # before the store exists: a bad definition must not leave an empty experiment behind
@@ -611,7 +613,7 @@ def run_reference(
                 which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
                 reporter.note(f"{which} running when the previous run stopped")
             run.stopper.replay(store)
-            extra = backend_options(run.method.early_stopping, run.method.parameters, options.backend_options)
+            extra = stopping_backend_options(run.method.early_stopping, run.method.parameters, options.backend_options)
             backend = make_backend(options.backend, max_parallel=run.parallel, **extra)
             with open(folder / OPTIMIZER_LOG, "a", encoding="utf-8") as log, backend:
                 try:

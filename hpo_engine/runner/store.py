@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import StoreError
 from hpo_engine.manifest.search_space import SearchSpace
 from hpo_engine.runner.store_curves import CURVES_SCHEMA, CurveStore

@@ -20,13 +20,14 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from hpo_engine.manifest.early_stopping import EarlyStoppingSettings
-from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.early_stopping import make_rule
 from hpo_engine.runner.early_stopping.rules import Decision
 from hpo_engine.runner.store import ResultStore, TrialRecord
 from hpo_engine.runner.store_curves import CurvePoint
 
-__all__ = ["EarlyStopper", "backend_options", "steps_saved", "format_step"]
+__all__ = ["EarlyStopper", "stopping_backend_options", "steps_saved", "format_step"]
 
 
 def format_step(step: float) -> str:
@@ -34,7 +35,7 @@ def format_step(step: float) -> str:
     return str(int(step)) if float(step).is_integer() else f"{step:g}"
 
 
-def backend_options(settings: EarlyStoppingSettings, parameters: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+def stopping_backend_options(settings: EarlyStoppingSettings, parameters: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """``options`` with ``kill_grace_seconds`` from the method when it stops trials early or sets it (``options`` win)."""
     merged = dict(options)
     if settings.enabled or "kill_grace_seconds" in parameters:

@@ -1,6 +1,6 @@
 """Follow a running trial's metrics: the objective's values as the program records them.
 
-The same three sources as :mod:`hpo_engine.runner.trials.metrics` reads after the end:
+The same three sources as :mod:`hpo_engine.runner.trials.metric_files` reads after the end:
 
 1. ``$RESULT_DIR/<metrics_filename>`` (``val_dict_list.json``): re-read whole when its
    size or modification time changes (programs rewrite it); rows past those already
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_engine.runner.backends.base import IntermediateValue, TrialSpec
-from hpo_engine.runner.trials.metrics import (
+from hpo_engine.runner.trials.metric_files import (
     EVALUATION_METRICS_FILE,
     as_float,
     parse_evaluation_line,
