@@ -185,3 +185,19 @@ def test_hpo_run_prints_the_pruned_trials_and_the_savings(make_experiment) -> No
 
     trials = {t["number"]: t for t in json.loads(shown.stdout)["experiments"][0]["trials"]}
     assert trials[1]["state"] == "pruned" and trials[1]["step_reached"] >= 1 and trials[0]["steps_run"] == 3
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_on_ray_values_flow_back_while_trials_run_and_pruning_works(make_experiment) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed")
+    experiment = make_experiment(
+        EMETRICS, steps=4, method="grid", space=GRID, early_stopping="asha", max_resource=9, time_interval="epoch", kill_grace_seconds=2
+    )
+    summary = _run(experiment, backend="ray", backend_options={"num_cpus": 1, "ignore_gpus": True})
+    assert [t.state.value for t in summary.trials] == ["complete", "pruned", "pruned", "complete"]
+    with ResultStore.open(experiment.folder) as store:
+        curves = store.curves()
+    assert curves[0] == [(1.0, 0.91), (2.0, 0.92), (3.0, 0.93)]
+    # a pruned trial blocks after epoch 3 until it is stopped: the values that stopped it reached the driver while it ran
+    assert [step for step, _ in curves[1]][:1] == [1.0]
