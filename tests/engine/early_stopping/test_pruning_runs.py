@@ -201,3 +201,15 @@ def test_on_ray_values_flow_back_while_trials_run_and_pruning_works(make_experim
     assert curves[0] == [(1.0, 0.91), (2.0, 0.92), (3.0, 0.93)]
     # a pruned trial blocks after epoch 3 until it is stopped: the values that stopped it reached the driver while it ran
     assert [step for step, _ in curves[1]][:1] == [1.0]
+
+
+def test_hpo_plot_draws_the_learning_curves(make_experiment, tmp_path: Path) -> None:
+    from hpo_engine.cli.plot import plot_results
+    from hpo_engine.runner.results import load_results
+
+    experiment = make_experiment(STDOUT, steps=4, method="grid", space=GRID, early_stopping="asha", max_resource=9, kill_grace_seconds=5)
+    _run(experiment)
+    results = load_results(experiment.folder)
+    assert sorted(results.curves) == [0, 1, 2, 3]
+    output = plot_results(results, tmp_path / "plot.png")
+    assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
