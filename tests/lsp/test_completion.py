@@ -153,3 +153,14 @@ async def test_non_manifest_gets_no_completion(client: LanguageClient, tmp_path:
     assert items == []
     change_document(client, uri, 2, "services:\n  web:\n    im\n")
     assert await complete(client, uri, types.Position(line=2, character=6)) == []
+
+
+async def test_early_stopping_rules_come_with_their_descriptions(client: LanguageClient, tmp_path: Path, seed_typo: str):
+    text = seed_typo.replace(
+        "      - name: num_optimizer_steps\n        int_value: 4\n",
+        "      - name: num_optimizer_steps\n        int_value: 4\n      - name: early_stopping\n        string_value: \n",
+    )
+    uri = open_document(client, tmp_path / "es.yaml", text)
+    items = await complete(client, uri, position_of(text, "        string_value: \n", offset=22))
+    assert labels(items) == ["none", "median", "asha"]
+    assert "successive halving" in str(by_label(items, "asha").documentation).lower()
