@@ -398,6 +398,8 @@ class _ReferenceRun:
             else:
                 optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
         self.reporter.trial_finished(record)
+        if (warning := self.stopper.warning_for(record, self.method.objective)) is not None:
+            self.reporter.note(warning, warning=True)
         return record
 
     def failed_count(self, store: ResultStore) -> int:

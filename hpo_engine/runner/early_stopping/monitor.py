@@ -67,6 +67,7 @@ class EarlyStopper:
         #: Trial number -> the decision that stopped it (in this fold).
         self.decisions: dict[int, Decision] = {}
         self._last: dict[int, tuple[float, float]] = {}
+        self._warned = False
 
     def _observe(self, point: CurvePoint) -> Decision | None:
         self._last[point.number] = (point.step, point.value)
@@ -114,3 +115,14 @@ class EarlyStopper:
         _step, value = self._last.get(outcome.number, (decision.step, decision.value))
         reason = f"pruned at {self.step_name} {format_step(decision.step)} by {self.settings.rule}: {decision.why}"
         return dataclasses.replace(outcome, state=TrialState.PRUNED, objective=value, failure_reason=reason)
+
+    def warning_for(self, record: TrialRecord, objective: str) -> str | None:
+        """Once per run: a line for the user when a COMPLETE trial left no curve for the rule to act on."""
+        if self._warned or not self.settings.enabled or record.state is not TrialState.COMPLETE or record.steps_run > 1:
+            return None
+        self._warned = True
+        return (
+            f"trial {record.number} recorded {record.steps_run} value(s) of {objective!r}: early stopping ({self.settings.rule}) "
+            f"needs one per {self.step_name}. Record it at each {self.step_name} with EMetrics (TEST group), rewrites of "
+            f"val_dict_list.json, or stdout lines such as '{self.step_name}=1 {objective}=0.5'"
+        )

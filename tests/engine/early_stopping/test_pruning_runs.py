@@ -213,3 +213,21 @@ def test_hpo_plot_draws_the_learning_curves(make_experiment, tmp_path: Path) -> 
     assert sorted(results.curves) == [0, 1, 2, 3]
     output = plot_results(results, tmp_path / "plot.png")
     assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_program_without_per_epoch_values_gets_a_warning(make_experiment) -> None:
+    from hpo_engine.runner.scheduler import Reporter
+
+    notes: list[tuple[str, bool]] = []
+
+    class Notes(Reporter):
+        def note(self, text: str, *, warning: bool = False) -> None:
+            notes.append((text, warning))
+
+    single = "import json, os\njson.dump([{'score': 1.0}], open(os.path.join(os.environ['RESULT_DIR'], 'val_dict_list.json'), 'w'))\n"
+    experiment = make_experiment(single, steps=2, early_stopping="median")
+    manifest = load_manifest(experiment.manifest)
+    summary = run_reference(manifest, manifest.references[0], RunOptions(results_root=experiment.results), reporter=Notes())
+    assert summary.count(TrialState.COMPLETE) == 2
+    assert [w for _, w in notes if w] == [True]
+    assert "early stopping (median) needs one per step" in next(t for t, w in notes if w)
