@@ -92,8 +92,8 @@ class RunOptions:
     seed: int | None = None
     backend: str = "local"
     backend_options: Mapping[str, Any] = field(default_factory=dict)
-    #: Seconds between looks at the stop request while trials run.
-    poll_seconds: float = 0.2
+    #: Seconds between looks at the stop request and at running trials' metrics (early stopping) while trials run.
+    poll_seconds: float = 0.1
     #: Seconds to wait for cancelled trials to report before giving up on them.
     cancel_grace_seconds: float = 20.0
 
