@@ -93,3 +93,15 @@ async def test_document_symbols_outline(client: LanguageClient, tmp_path: Path, 
     assert section.name == "hyper_parameters_optimization"
     assert [c.name for c in section.children] == ["learning_rate", "conv_filter_size1", "conv_filter_size2", "fc"]
     assert [c.detail for c in section.children] == ["double_range", "int_range", "int_range", "int_range"]
+
+
+def test_the_lens_names_the_stopping_rule() -> None:
+    from hpo_lsp.summaries import summarize_section
+
+    def section(method: str, *extra: dict) -> dict:
+        parameters = [{"name": "num_optimizer_steps", "int_value": 30}, *extra]
+        return {"method": {"name": method, "parameters": parameters}, "hyper_parameters": [{"name": "x", "int_values": [1, 2]}]}
+
+    assert summarize_section(section("random", {"name": "early_stopping", "string_value": "asha"})).runs_text == "30 runs (random, asha stopping)"
+    assert summarize_section(section("hyperband", {"name": "max_resource", "int_value": 9})).runs_text == "30 runs (hyperband)"
+    assert summarize_section(section("random")).runs_text == "30 runs (random)"
