@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hpo_engine.errors import StoreError
+from hpo_engine.runner.trial_state import TrialState
 
 if TYPE_CHECKING:
     from hpo_engine.runner.backends.base import IntermediateValue
@@ -84,7 +85,7 @@ class CurveStore:
                         continue
                     if item.number not in running:
                         row = self._db.execute("SELECT state FROM trials WHERE number = ?", (item.number,)).fetchone()
-                        running[item.number] = row is not None and row[0] == "running"
+                        running[item.number] = row is not None and row[0] == TrialState.RUNNING.value
                     if not running[item.number]:
                         continue
                     cursor = self._db.execute(
