@@ -72,7 +72,7 @@ STOPPING_RULES: Mapping[str, StoppingRuleSpec] = MappingProxyType(
             ),
             StoppingRuleSpec(
                 "asha",
-                "Asynchronous successive halving: rungs at grace_period * reduction_factor^k below max_resource; a trial reaching a rung continues only if it is in the best 1/reduction_factor of the values recorded there so far. Needs max_resource.",
+                "Asynchronous successive halving: rungs at grace_period * reduction_factor^k below max_resource; a trial reaching a rung continues only if it is in the best 1/reduction_factor of the values recorded there so far (the first one always). Needs max_resource.",
                 "hpo_engine.runner.early_stopping.rules:AshaStopping",
                 needs_max_resource=True,
             ),

@@ -115,11 +115,11 @@ class AshaStopping(StoppingRule):
     """Rule ``asha``: asynchronous successive halving (Li et al., 2020), the stopping variant.
 
     Rungs are at ``grace_period * reduction_factor**k`` steps below ``max_resource``. When a
-    trial first records a value at or past a rung, that value is compared with those
-    trials recorded there before it: unless it is at least as good as their
-    ``1 - 1/reduction_factor`` percentile (so in their best 1/reduction_factor), the
-    trial stops. The first trial at a rung always continues: decisions never wait for
-    other trials.
+    trial first records a value at or past a rung, that value joins the values recorded
+    there before it; the trial continues only if it ranks among the best
+    ``max(1, n // reduction_factor)`` of those ``n`` values (ties in its favour), else it
+    stops. The first trial at a rung always continues: decisions never wait for other
+    trials (as Optuna's SuccessiveHalvingPruner and the ASHA paper's top-k rule).
     """
 
     name = "asha"
@@ -139,13 +139,12 @@ class AshaStopping(StoppingRule):
             if not previous < rung <= step:
                 continue
             recorded = self._recorded[rung]
-            if recorded and decision is None:
-                q = (1.0 - 1.0 / self.settings.reduction_factor) * 100.0
-                cutoff = percentile(recorded, q if self.maximize else 100.0 - q)
-                if self.better(cutoff, value):
-                    decision = Decision(
-                        number, step, value,
-                        f"rung {rung}: {value:.4g} is not in the best 1/{self.settings.reduction_factor} of {len(recorded)} trials there (cutoff {cutoff:.4g})",
-                    )
             recorded.append(value)
+            keep = max(1, len(recorded) // self.settings.reduction_factor)
+            better = sum(1 for other in recorded if self.better(other, value))
+            if better >= keep and decision is None:
+                decision = Decision(
+                    number, step, value,
+                    f"rung {rung}: {value:.4g} is not among the best {keep} of {len(recorded)} trials there",
+                )
         return decision

@@ -63,11 +63,13 @@ def test_asha_keeps_the_top_fraction_at_each_rung_and_never_waits() -> None:
     rule = AshaStopping(EarlyStoppingSettings("asha", max_resource=9, reduction_factor=3), maximize=True)
     assert rule.rungs == [1, 3]
     assert rule.observe(0, 1, 0.5) is None  # alone at the rung: continues
-    assert rule.observe(1, 1, 0.4) is not None  # below the 2/3 percentile of [0.5]
+    assert rule.observe(1, 1, 0.4) is not None  # 2 values: only the best one continues
     assert rule.observe(2, 1, 0.6) is None
+    assert rule.observe(3, 1, 0.55) is not None  # 4 values, keep 1
+    assert rule.observe(4, 1, 0.61) is None and rule.observe(5, 1, 0.605) is None  # 5 and 6 values: keep 1, then 2
+    assert rule.observe(6, 1, 0.57) is not None  # 7 values, keep 2: three are better
     # a trial that jumps past two rungs at once is judged at the first one
-    assert rule.observe(3, 4, 0.55) is None
-    decision = rule.observe(4, 3, 0.1)
+    decision = rule.observe(7, 4, 0.1)
     assert decision is not None and "rung 1" in decision.why
 
 
