@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hpo_engine.manifest.early_stopping import MEDIAN_MIN_TRIALS, EarlyStoppingSettings
 
-__all__ = ["Decision", "StoppingRule", "NoStopping", "MedianStopping", "AshaStopping", "rungs", "percentile"]
+__all__ = ["Decision", "StoppingRule", "NoStopping", "MedianStopping", "AshaStopping", "rungs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +32,6 @@ class Decision:
     step: float
     value: float
     why: str
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0..100) of ``values`` with linear interpolation (numpy's default)."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def rungs(first: int, reduction_factor: int, max_resource: int) -> list[int]:

@@ -8,7 +8,7 @@ from hpo_engine.manifest.early_stopping import MEDIAN_MIN_TRIALS, STOPPING_RULES
 from hpo_engine.manifest.schema import load_schema
 from hpo_engine.runner.early_stopping import RULES, make_rule
 from hpo_engine.runner.early_stopping.hyperband import HyperbandStopping, bracket_sequence, bracket_weights
-from hpo_engine.runner.early_stopping.rules import AshaStopping, MedianStopping, percentile, rungs
+from hpo_engine.runner.early_stopping.rules import AshaStopping, MedianStopping, rungs
 
 
 def test_rule_table_rows_are_their_classes_and_the_schema_enum() -> None:
@@ -22,14 +22,6 @@ def test_rule_table_rows_are_their_classes_and_the_schema_enum() -> None:
     chosen = [s for s in STOPPING_RULES.values() if not s.implied_only]
     assert parameter["enum"] == [s.name for s in chosen]
     assert parameter["enumDescriptions"] == [s.description for s in chosen]
-
-
-def test_percentile_interpolates_like_numpy() -> None:
-    import numpy as np
-
-    values = [0.3, 0.1, 0.7, 0.2, 0.9]
-    for q in (0, 10, 33.3, 50, 66.7, 100):
-        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
 
 
 def test_rungs_are_grace_times_powers_of_eta_below_max_resource() -> None:
