@@ -21,8 +21,7 @@ from hpo_engine.runner.scheduler import (
     RunStatus,
     StopRequest,
     handle_stop_signals,
-    references_to_run,
-    run_reference,
+    run_manifest,
 )
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
 from hpo_engine.cli.app import app
@@ -119,11 +118,7 @@ def run_command(
     exit_code = 0
     try:
         with handle_stop_signals(stop), contextlib.redirect_stdout(sys.stderr):
-            for ref in references_to_run(loaded, reference):
-                summary = run_reference(loaded, ref, options, reporter=reporter, stop=stop)
-                summaries.append(summary)
-                if summary.status in (RunStatus.INTERRUPTED, RunStatus.TOO_MANY_FAILURES):
-                    break
+            run_manifest(loaded, options, reference_name=reference, reporter=reporter, stop=stop, on_summary=summaries.append)
     except KeyboardInterrupt:
         error = "interrupted"
         exit_code = 130

@@ -31,7 +31,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -673,16 +673,21 @@ def run_manifest(
     reference_name: str | None = None,
     reporter: Reporter | None = None,
     stop: StopRequest | None = None,
+    on_summary: Callable[[ReferenceSummary], None] | None = None,
 ) -> list[ReferenceSummary]:
     """Run every reference with ``hyper_parameters_optimization`` (or only ``reference_name``), in order.
 
     Stops after a reference that did not complete (interrupted, too many failures).
+    ``on_summary`` is called with each reference's summary as soon as it is done (so a caller
+    interrupted in a later reference still has the earlier ones).
     """
     summaries = []
     stop = stop or StopRequest()
     for reference in references_to_run(manifest, reference_name):
         summary = run_reference(manifest, reference, options, reporter=reporter, stop=stop)
         summaries.append(summary)
+        if on_summary is not None:
+            on_summary(summary)
         if summary.status in (RunStatus.INTERRUPTED, RunStatus.TOO_MANY_FAILURES):
             break
     return summaries

@@ -474,7 +474,7 @@ class ResultStore(CurveStore):
         reason = failure_reason if failure_reason is not None else outcome.failure_reason
         updated = self._write(
             "UPDATE trials SET state = ?, objective = ?, metrics = ?, started_at = COALESCE(?, started_at), ended_at = ?,"
-            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ?",
+            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ? AND state = 'running'",
             (
                 state.value,
                 objective if state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
@@ -490,7 +490,10 @@ class ResultStore(CurveStore):
             ),
         )
         if updated != 1:
-            raise StoreError(f"trial {outcome.number} was never recorded as running")
+            earlier = self.trial(outcome.number)
+            if earlier is None:
+                raise StoreError(f"trial {outcome.number} was never recorded as running")
+            raise StoreError(f"trial {outcome.number} is {earlier.state.value} already: a finished trial's record never changes")
         record = self.trial(outcome.number)
         assert record is not None
         return record
