@@ -289,6 +289,7 @@ def trial_json(reference: str, trial: TrialRecord) -> dict[str, Any]:
         "started_at": trial.started_at,
         "ended_at": trial.ended_at,
         "failure_reason": trial.failure_reason,
+        "step_reached": trial.step_reached,
     }
 
 

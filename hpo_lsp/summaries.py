@@ -57,7 +57,9 @@ class SectionSummary:
     @property
     def runs_text(self) -> str:
         steps = self.method.num_optimizer_steps
-        return f"{steps:,} run" + ("" if steps == 1 else "s") + f" ({self.method.name})"
+        stopping = self.method.early_stopping
+        rule = f", {stopping.rule} stopping" if stopping.enabled and stopping.rule != self.method.name else ""
+        return f"{steps:,} run" + ("" if steps == 1 else "s") + f" ({self.method.name}{rule})"
 
     def lens_title(self) -> str:
         """``"4 hyper-parameters · 48 combinations · 4 runs (random)"``; with an invalid

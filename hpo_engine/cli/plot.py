@@ -4,6 +4,9 @@ The first panel shows each COMPLETE trial's objective by trial number (0-based) 
 running best as a step line; failed trials are marked on the x axis. Each other panel
 shows the objective against one hyper-parameter: a log x axis for ``power`` ranges,
 category positions for ``string_values``. The best trial is circled everywhere.
+When the store holds learning curves (the objective at each step, recorded while the
+trials ran), a last panel draws every trial's curve against its step: PRUNED trials
+dimmed, the best trial's curve in green, each pruned curve ending with an ``x``.
 matplotlib runs with the non-interactive Agg backend (no display needed).
 """
 
@@ -46,7 +49,8 @@ def plot_results(results: StoreResults, output: Path | None = None, *, dpi: int 
     failed = [t for t in results.trials if t.state is TrialState.FAILED]
     best = best_trial(results.trials, maximize=experiment.maximize)
 
-    panels = 1 + len(names)
+    curves = {number: points for number, points in results.curves.items() if points}
+    panels = 1 + len(names) + (1 if curves else 0)
     columns = min(3, panels)
     rows = math.ceil(panels / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
@@ -101,8 +105,39 @@ def plot_results(results: StoreResults, output: Path | None = None, *, dpi: int 
         ax.set_ylabel(experiment.objective)
         ax.grid(alpha=0.3)
 
+    if curves:
+        _draw_curves(flat[1 + len(names)], results, curves, best.number if best is not None else None)
+
     figure.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=dpi, format="png")
     plt.close(figure)
     return output
+
+
+def _draw_curves(ax: Any, results: StoreResults, curves: dict[int, list[tuple[float, float]]], best_number: int | None) -> None:
+    """Each trial's objective against its step; pruned trials dimmed, the best one in green."""
+    states = {t.number: t.state for t in results.trials}
+    step_key = next((str(t.metrics["step_key"]) for t in results.trials if t.metrics.get("step_key")), "step")
+    pruned = 0
+    for number, points in sorted(curves.items()):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        if number == best_number:
+            continue
+        if states.get(number) is TrialState.PRUNED:
+            pruned += 1
+            ax.plot(xs, ys, color="0.6", alpha=0.45, linewidth=0.9, zorder=2)
+            ax.scatter(xs[-1:], ys[-1:], marker="x", s=14, color="0.5", alpha=0.6, zorder=2)
+        else:
+            ax.plot(xs, ys, color="tab:blue", alpha=0.8, linewidth=1.0, zorder=3)
+    if best_number in curves:
+        points = curves[best_number]
+        ax.plot([p[0] for p in points], [p[1] for p in points], color="tab:green", linewidth=2, label=f"best (trial {best_number})", zorder=4)
+    ax.plot([], [], color="tab:blue", label="ran to the end")
+    if pruned:
+        ax.plot([], [], color="0.6", alpha=0.45, label=f"pruned ({pruned})")
+    ax.set_xlabel(step_key)
+    ax.set_ylabel(results.experiment.objective)
+    ax.set_title("learning curves", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")

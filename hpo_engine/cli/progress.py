@@ -33,6 +33,7 @@ __all__ = [
     "format_values",
     "results_table",
     "run_summary_json",
+    "savings_text",
 ]
 
 _STATE_STYLE = {
@@ -40,6 +41,7 @@ _STATE_STYLE = {
     TrialState.FAILED: "red",
     TrialState.INTERRUPTED: "yellow",
     TrialState.RUNNING: "cyan",
+    TrialState.PRUNED: "magenta",
 }
 
 
@@ -80,6 +82,9 @@ def results_table(
     table.add_column(f"{experiment.objective} {arrow}", justify="right")
     for name in names:
         table.add_column(name, justify="right")
+    with_steps = any(t.step_reached is not None for t in trials)
+    if with_steps:
+        table.add_column("step", justify="right")
     table.add_column("time", justify="right")
     ranked = sort_trials(trials, maximize=experiment.maximize)
     shown = ranked if limit is None else ranked[:limit]
@@ -90,6 +95,7 @@ def results_table(
             Text(trial.state.value, style=_STATE_STYLE.get(trial.state, "")),
             objective,
             *(format_value(trial.values.get(name, "")) for name in names),
+            *([format_value(trial.step_reached) if trial.step_reached is not None else ""] if with_steps else []),
             _duration(trial),
         )
     if limit is not None and len(ranked) > limit:
@@ -177,10 +183,16 @@ class RichReporter(Reporter):
         line.append(f"{record.state.value:<11}", style=style)
         if record.state is TrialState.COMPLETE:
             line.append(f" {self._experiment.objective}={format_value(record.objective)}")
+        elif record.state is TrialState.PRUNED:
+            line = Text(f"trial {record.number:>3} ")
+            line.append("pruned", style=style)
+            line.append(f" at {_pruned_step(record)}  {self._experiment.objective}={format_value(record.objective)}")
+            if record.step_reached is not None:
+                line.append(f" (last value, step {format_value(record.step_reached)})", style="dim")
         line.append(f"  {format_values(record.values)}")
         if record.duration is not None:
             line.append(f"  {record.duration:.1f}s", style="dim")
-        if record.state is not TrialState.COMPLETE and record.failure_reason:
+        if record.state not in (TrialState.COMPLETE, TrialState.PRUNED) and record.failure_reason:
             line.append(f"\n          {record.failure_reason}", style=style)
         self._print(line)
         self._refresh()
@@ -204,6 +216,9 @@ class RichReporter(Reporter):
         style = "green" if summary.status in (RunStatus.COMPLETE, RunStatus.EXHAUSTED) else "red"
         elapsed = f" in {time.monotonic() - self._started:.1f}s" if self._started is not None else ""
         self.console.print(Text(f"{summary.message} ({counts or 'no trials'}){elapsed}", style=style), soft_wrap=True)
+        saved = savings_text(summary)
+        if saved:
+            self.console.print(saved, highlight=False, soft_wrap=True, markup=False)
         best = summary.best
         if best is not None:
             self.console.print(
@@ -213,6 +228,32 @@ class RichReporter(Reporter):
                 soft_wrap=True,
             )
             self.console.print(f"best configuration: {summary.folder / BEST_CONFIG_FILENAME}", highlight=False, soft_wrap=True, markup=False)
+
+
+def _pruned_step(record: TrialRecord) -> str:
+    """``epoch 3``: the step the rule stopped ``record`` at, from its reason (else the step it reached)."""
+    reason = record.failure_reason or ""
+    if reason.startswith("pruned at "):
+        return reason[len("pruned at ") :].split(" by ", 1)[0]
+    return f"step {format_value(record.step_reached)}"
+
+
+def savings_text(summary: ReferenceSummary) -> str | None:
+    """``2 trials pruned: 57 of 100 epochs run, saved 43% of epochs`` when the run stopped trials early."""
+    from hpo_engine.runner.early_stopping.monitor import steps_saved
+
+    settings = summary.early_stopping
+    if settings is None or not settings.enabled:
+        return None
+    measured = steps_saved(summary.trials, settings.max_resource)
+    pruned = summary.count(TrialState.PRUNED)
+    if measured is None:
+        return f"{pruned} trials pruned by {settings.rule}"
+    named = [_pruned_step(t).split(" ")[0] for t in summary.trials if (t.failure_reason or "").startswith("pruned at ")]
+    unit = named[0] if named else next((str(t.metrics.get("step_key")) for t in summary.trials if t.metrics.get("step_key")), "step")
+    unit = {"steps": "steps", "step": "steps", "epoch": "epochs", "iteration": "iterations"}.get(unit, unit)
+    run, full = measured
+    return f"{pruned} trials pruned by {settings.rule}: {run:g} of {full:g} {unit} run, saved {100.0 * (1.0 - run / full):.0f}% of {unit}"
 
 
 class JsonReporter(Reporter):
@@ -233,11 +274,27 @@ def _summary_entry(summary: ReferenceSummary) -> dict[str, Any]:
         "budget": summary.experiment.budget,
         "launched": summary.launched,
         "counts": {state.value: summary.count(state) for state in TrialState},
+        "early_stopping": _savings_entry(summary),
         "best": None
         if best is None
         else {"number": best.number, "objective": best.objective, "values": dict(best.values)},
         "best_config": str(summary.folder / BEST_CONFIG_FILENAME) if best is not None else None,
         "exit_code": summary.exit_code,
+    }
+
+
+def _savings_entry(summary: ReferenceSummary) -> dict[str, Any] | None:
+    from hpo_engine.runner.early_stopping.monitor import steps_saved
+
+    settings = summary.early_stopping
+    if settings is None or not settings.enabled:
+        return None
+    measured = steps_saved(summary.trials, settings.max_resource)
+    return {
+        "rule": settings.rule,
+        "pruned": summary.count(TrialState.PRUNED),
+        "steps_run": measured[0] if measured else None,
+        "steps_without_stopping": measured[1] if measured else None,
     }
 
 

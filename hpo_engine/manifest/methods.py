@@ -30,6 +30,8 @@ class MethodSpec:
     ``needs_finite_space``: every hyper-parameter must have a finite value list (HPO213).
     ``fits_a_model``: the method fits a surrogate model, so it needs more runs than free
     hyper-parameters (HPO212) to do better than random sampling.
+    ``stopping_rule``: the row of :data:`~hpo_engine.manifest.early_stopping.STOPPING_RULES`
+    the method itself uses (``hyperband``); ``None``: the manifest's ``early_stopping`` decides.
     """
 
     name: str
@@ -37,6 +39,7 @@ class MethodSpec:
     optimizer: str
     needs_finite_space: bool = False
     fits_a_model: bool = False
+    stopping_rule: str | None = None
 
 
 METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
@@ -59,6 +62,12 @@ METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
                 "Grid search (hpo's extension): every point of the grid in order; needs a finite space.",
                 "hpo_engine.optimizers.grid_search:GridSearch",
                 needs_finite_space=True,
+            ),
+            MethodSpec(
+                "hyperband",
+                "Hyperband: random sampling, trials spread over brackets of successive halving that stop the worst early (needs max_resource; reduction_factor, grace_period). num_optimizer_steps bounds the trials started.",
+                "hpo_engine.optimizers.hyperband_search:HyperbandSearch",
+                stopping_rule="hyperband",
             ),
         )
     }

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hpo_engine.errors import SearchSpaceError
+from hpo_engine.manifest.early_stopping import EarlyStoppingSettings, build_early_stopping
+from hpo_engine.manifest.methods import method_spec
 from hpo_engine.manifest.search_space import SearchSpace
 
 __all__ = [
@@ -78,6 +80,8 @@ class MethodSettings:
     trial_timeout_seconds: float | None = None
     random_seed: int | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    #: The stopping rule (``early_stopping``, or the one the method implies) and its parameters.
+    early_stopping: EarlyStoppingSettings = field(default_factory=EarlyStoppingSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +156,10 @@ def build_method_settings(method: Any) -> MethodSettings:
     timeout = values.get("trial_timeout_seconds")
     seed = values.get("random_seed")
     max_failed = values.get("max_failed_trials")
+    name = str(method.get("name", "random"))
+    spec = method_spec(name)
     return MethodSettings(
-        name=str(method.get("name", "random")),
+        name=name,
         objective=str(values.get("objective", "")),
         maximize=str(values.get("maximize_or_minimize", "maximize")).lower() == "maximize",
         num_optimizer_steps=_positive_int(values.get("num_optimizer_steps"), 1),
@@ -164,6 +170,7 @@ def build_method_settings(method: Any) -> MethodSettings:
         trial_timeout_seconds=float(timeout) if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0 else None,
         random_seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         parameters=values,
+        early_stopping=build_early_stopping(values, spec.stopping_rule if spec is not None else None),
     )
 
 

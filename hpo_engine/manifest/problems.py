@@ -97,4 +97,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO216": (Severity.WARNING, "credentials written in plain text"),
     "HPO217": (Severity.WARNING, "unknown compute configuration"),
     "HPO218": (Severity.ERROR, "no hyper-parameters to optimize"),
+    # Early stopping
+    "HPO230": (Severity.ERROR, "asha or hyperband without max_resource"),
+    "HPO231": (Severity.ERROR, "reduction_factor smaller than 2"),
+    "HPO232": (Severity.ERROR, "grace_period larger than max_resource"),
+    "HPO233": (Severity.WARNING, "early_stopping given with a method that has its own rule"),
 }

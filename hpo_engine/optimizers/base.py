@@ -53,6 +53,17 @@ class Optimizer(ABC):
     def tell(self, point: Mapping[str, Any], objective: float | None) -> None:
         """Report the objective of a point returned by ``ask`` (``None``: the trial failed)."""
 
+    def tell_pruned(self, point: Mapping[str, Any], last_value: float | None, step: float | None) -> None:
+        """A point returned by ``ask`` whose trial was stopped early at ``step`` (the program's step key).
+
+        ``last_value`` is the last objective value it recorded (``None``: none). The default
+        tells it as if it were the final objective: a pessimistic value, since a stopped
+        trial had not finished learning, which keeps the model away from its region.
+        Methods that know better (a model of partial curves) override this. Warm starts
+        (:meth:`warm_start`) give stopped trials the same last value.
+        """
+        self.tell(point, last_value)
+
     def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
         """Learn from trials finished in an earlier run (resume); default: tell each in order."""
         for point, objective in history:

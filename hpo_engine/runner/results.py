@@ -1,7 +1,9 @@
 """Reading results: trials sorted by objective, exports (table, JSON, CSV), ``best_config.json``.
 
 Sorting is direction-aware: COMPLETE trials first, best objective first (ties by trial
-number), then FAILED, INTERRUPTED and RUNNING trials by number.
+number), then PRUNED, FAILED, INTERRUPTED and RUNNING trials by number.
+A PRUNED trial keeps the last objective value it recorded and the step it reached
+(``step_reached``, ``steps_run``); it is never the best trial.
 ``best_config.json`` holds the best trial's hyper-parameter values exactly as its
 ``config.json`` did, so it can be dropped next to the training program as is.
 """
@@ -40,7 +42,7 @@ __all__ = [
 BEST_CONFIG_FILENAME = "best_config.json"
 FORMATS = ("table", "json", "csv")
 
-_STATE_ORDER = {TrialState.COMPLETE: 0, TrialState.FAILED: 1, TrialState.INTERRUPTED: 2, TrialState.RUNNING: 3}
+_STATE_ORDER = {TrialState.COMPLETE: 0, TrialState.PRUNED: 1, TrialState.FAILED: 2, TrialState.INTERRUPTED: 3, TrialState.RUNNING: 4}
 
 
 def _has_objective(trial: TrialRecord) -> bool:
@@ -53,7 +55,7 @@ def sort_trials(trials: Iterable[TrialRecord], *, maximize: bool) -> list[TrialR
     def key(trial: TrialRecord) -> tuple[Any, ...]:
         if _has_objective(trial):
             return (0, -trial.objective if maximize else trial.objective, trial.number)  # type: ignore[operator]
-        return (1 + _STATE_ORDER.get(trial.state, 4), 0.0, trial.number)
+        return (1 + _STATE_ORDER.get(trial.state, 5), 0.0, trial.number)
 
     return sorted(trials, key=key)
 
@@ -108,10 +110,18 @@ def metric_names(trials: Iterable[TrialRecord]) -> list[str]:
 class StoreResults:
     """One store's experiment and trials, read once (the store is closed afterwards)."""
 
-    def __init__(self, folder: Path, experiment: ExperimentRecord, trials: list[TrialRecord]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        experiment: ExperimentRecord,
+        trials: list[TrialRecord],
+        curves: dict[int, list[tuple[float, float]]] | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.experiment = experiment
         self.trials = trials
+        #: Trial number -> its learning curve, ``(step, value)`` in arrival order.
+        self.curves = curves or {}
 
     @property
     def sorted(self) -> list[TrialRecord]:
@@ -185,7 +195,7 @@ def find_store_folders(path: Path, *, results_root: Path = DEFAULT_RESULTS_ROOT)
 def load_results(folder: Path) -> StoreResults:
     try:
         with ResultStore.open(folder) as store:
-            return StoreResults(folder, store.experiment, store.trials())
+            return StoreResults(folder, store.experiment, store.trials(), store.curves())
     except StoreError:
         raise
     except Exception as exc:  # pragma: no cover - sqlite raising something unexpected
@@ -216,6 +226,7 @@ def results_csv(results: Sequence[StoreResults]) -> str:
         "experiment", "reference", "rank", "number", "state", "objective_name", "objective",
         *params, *(f"metric.{m}" for m in metrics),
         "duration", "started_at", "ended_at", "exit_code", "failure_reason", "attempts",
+        "steps_run", "step_reached",
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -239,6 +250,8 @@ def results_csv(results: Sequence[StoreResults]) -> str:
                     _cell(trial.exit_code),
                     _cell(trial.failure_reason),
                     trial.attempts,
+                    trial.steps_run,
+                    _cell(trial.step_reached),
                 ]
             )
     return buffer.getvalue()

@@ -40,7 +40,9 @@ from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, ma
 
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, OptimizerError, StoreError
+from hpo_engine.manifest.early_stopping import EarlyStoppingSettings
 from hpo_engine.manifest.model import Manifest, TrainingReference
+from hpo_engine.runner.early_stopping.monitor import EarlyStopper, stopping_backend_options
 from hpo_engine.runner.store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
@@ -90,8 +92,8 @@ class RunOptions:
     seed: int | None = None
     backend: str = "local"
     backend_options: Mapping[str, Any] = field(default_factory=dict)
-    #: Seconds between looks at the stop request while trials run.
-    poll_seconds: float = 0.2
+    #: Seconds between looks at the stop request and at running trials' metrics (early stopping) while trials run.
+    poll_seconds: float = 0.1
     #: Seconds to wait for cancelled trials to report before giving up on them.
     cancel_grace_seconds: float = 20.0
 
@@ -115,6 +117,7 @@ class ReferenceSummary:
     best: TrialRecord | None
     launched: int
     signal_number: int | None = None
+    early_stopping: EarlyStoppingSettings | None = None
 
     @property
     def finished(self) -> int:
@@ -345,6 +348,7 @@ class _ReferenceRun:
         self.definition_dir: Path | None = None
         self.data_dir = _data_dir(manifest, options)
         self.extra_env = trial_environment()
+        self.stopper = EarlyStopper(self.method.early_stopping, maximize=self.method.maximize, step_name=self.method.time_interval)
 
     # -- building trials -------------------------------------------------------------
     def spec(self, store: ResultStore, number: int, values: Mapping[str, Any]) -> TrialSpec:
@@ -370,6 +374,7 @@ class _ReferenceRun:
     def launch(self, store: ResultStore, backend: TrialBackend, number: int, values: Mapping[str, Any], rerun: bool) -> None:
         if rerun:
             _set_aside(store, number)
+            self.stopper.forget(number)
         store.record_running(number, values)
         self.running[number] = values
         self.launched += 1
@@ -379,7 +384,8 @@ class _ReferenceRun:
     # -- outcomes --------------------------------------------------------------------
     def settle(self, store: ResultStore, outcome: TrialOutcome, optimizer: Optimizer | None) -> TrialRecord:
         values = self.running.pop(outcome.number, None)
-        state, reason = outcome.state, None
+        outcome = self.stopper.settled(outcome)
+        state, reason = outcome.state, outcome.failure_reason if outcome.state is TrialState.PRUNED else None
         if state is TrialState.FAILED and (self.stop.requested or outcome.exit_code in (-signal.SIGINT, 130)):
             # killed by the same Ctrl-C that stops the run: not the program's fault, rerun it on resume
             state, reason = TrialState.INTERRUPTED, "interrupted (Ctrl-C)"
@@ -387,8 +393,13 @@ class _ReferenceRun:
             reason = outcome.failure_reason or "interrupted"
         record = store.record_outcome(outcome, state=state, failure_reason=reason)
         if optimizer is not None and outcome.number in self.asked and record.finished and values is not None:
-            optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
+            if record.state is TrialState.PRUNED:
+                optimizer.tell_pruned(dict(values), record.objective, record.step_reached)
+            else:
+                optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
         self.reporter.trial_finished(record)
+        if (warning := self.stopper.warning_for(record, self.method.objective)) is not None:
+            self.reporter.note(warning, warning=True)
         return record
 
     def failed_count(self, store: ResultStore) -> int:
@@ -409,7 +420,9 @@ class _ReferenceRun:
         return False
 
     def collect(self, store: ResultStore, backend: TrialBackend, optimizer: Optimizer | None, timeout: float) -> None:
-        for outcome in backend.wait(timeout):
+        outcomes = backend.wait(timeout)
+        self.stopper.poll(store, backend, self.running)  # before the outcomes: a trial's last values while it is RUNNING
+        for outcome in outcomes:
             self.settle(store, outcome, optimizer)
 
     def cancel_running(self, store: ResultStore, backend: TrialBackend, reason: str) -> None:
@@ -559,7 +572,7 @@ def _make_optimizer(run: _ReferenceRun, store: ResultStore, log: IO[str]) -> Opt
         parameters=run.method.parameters,
     )
     history = [
-        (dict(t.values), t.objective if t.state is TrialState.COMPLETE else None)
+        (dict(t.values), t.objective if t.state in (TrialState.COMPLETE, TrialState.PRUNED) else None)
         for t in store.trials()
         if t.finished
     ]
@@ -601,7 +614,9 @@ def run_reference(
             if interrupted:
                 which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
                 reporter.note(f"{which} running when the previous run stopped")
-            backend = make_backend(options.backend, max_parallel=run.parallel, **dict(options.backend_options))
+            run.stopper.replay(store)
+            extra = stopping_backend_options(run.method.early_stopping, run.method.parameters, options.backend_options)
+            backend = make_backend(options.backend, max_parallel=run.parallel, **extra)
             with open(folder / OPTIMIZER_LOG, "a", encoding="utf-8") as log, backend:
                 try:
                     run.execute(store, backend, log)
@@ -637,6 +652,7 @@ def run_reference(
                 best=best,
                 launched=run.launched,
                 signal_number=stop.signal_number,
+                early_stopping=run.method.early_stopping,
             )
         except HpoError:
             # e.g. an optimizer that cannot search this space: leave no empty experiment behind

@@ -30,6 +30,7 @@ from hpo_engine.runner.backends.base import TrialOutcome
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import StoreError
 from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.runner.store_curves import CURVES_SCHEMA, CurveStore
 
 __all__ = [
     "STORE_FILENAME",
@@ -47,7 +48,7 @@ __all__ = [
 STORE_FILENAME = "trials.sqlite"
 DEFAULT_RESULTS_ROOT = Path("hpo-results")
 #: States that count toward ``num_optimizer_steps`` and are never rerun.
-FINISHED_STATES = frozenset({TrialState.COMPLETE, TrialState.FAILED})
+FINISHED_STATES = frozenset({TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED})
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS trials (
     stderr_path TEXT,
     attempts INTEGER NOT NULL DEFAULT 1
 );
-"""
+""" + CURVES_SCHEMA
 
 
 def safe_name(name: str) -> str:
@@ -193,10 +194,14 @@ class TrialRecord:
     stdout_path: str | None = None
     stderr_path: str | None = None
     attempts: int = 1
+    #: Objective values recorded while the trial ran (the ``intermediate_values`` rows).
+    steps_run: int = 0
+    #: The step of the last of them (the program's step key, as written), ``None`` without any.
+    step_reached: float | None = None
 
     @property
     def finished(self) -> bool:
-        """COMPLETE or FAILED: counts toward the budget and is never rerun."""
+        """COMPLETE, FAILED or PRUNED: counts toward the budget and is never rerun."""
         return self.state in FINISHED_STATES
 
     @property
@@ -221,10 +226,12 @@ class TrialRecord:
             "stdout_path": self.stdout_path,
             "stderr_path": self.stderr_path,
             "attempts": self.attempts,
+            "steps_run": self.steps_run,
+            "step_reached": self.step_reached,
         }
 
 
-class ResultStore:
+class ResultStore(CurveStore):
     """The SQLite store of one (experiment, reference). Use :meth:`create` or :meth:`open`."""
 
     def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
@@ -298,6 +305,7 @@ class ResultStore:
             raise StoreError(f"no result store ({STORE_FILENAME}) in {folder}")
         store = cls(folder, cls._connect(folder))
         store.experiment  # noqa: B018 - fail early on a file that is not a store
+        store.add_curves_table()  # a store written before live curves were kept
         return store
 
     def close(self) -> None:
@@ -368,7 +376,9 @@ class ResultStore:
 
     _COLUMNS = (
         "number, parameter_values, state, objective, metrics, started_at, ended_at, exit_code,"
-        " failure_reason, stderr_tail, stdout_path, stderr_path, attempts"
+        " failure_reason, stderr_tail, stdout_path, stderr_path, attempts,"
+        " (SELECT COUNT(*) FROM intermediate_values i WHERE i.number = trials.number),"
+        " (SELECT step FROM intermediate_values i WHERE i.number = trials.number ORDER BY seq DESC LIMIT 1)"
     )
 
     @staticmethod
@@ -387,6 +397,8 @@ class ResultStore:
             stdout_path=row[10],
             stderr_path=row[11],
             attempts=row[12],
+            steps_run=row[13],
+            step_reached=row[14],
         )
 
     def trials(self, states: Sequence[TrialState] | None = None) -> list[TrialRecord]:
@@ -411,8 +423,8 @@ class ResultStore:
 
     def finished_count(self) -> int:
         return self._db.execute(
-            "SELECT COUNT(*) FROM trials WHERE state IN (?, ?)",
-            (TrialState.COMPLETE.value, TrialState.FAILED.value),
+            "SELECT COUNT(*) FROM trials WHERE state IN (?, ?, ?)",
+            (TrialState.COMPLETE.value, TrialState.FAILED.value, TrialState.PRUNED.value),
         ).fetchone()[0]
 
     def next_number(self) -> int:
@@ -443,6 +455,7 @@ class ResultStore:
                 elif TrialState(row[0]) in FINISHED_STATES:
                     raise StoreError(f"trial {number} is already finished ({row[0]}); it is never rerun")
                 else:
+                    self._db.execute("DELETE FROM intermediate_values WHERE number = ?", (number,))
                     self._db.execute(
                         "UPDATE trials SET state = ?, started_at = ?, ended_at = NULL, objective = NULL, metrics = '{}',"
                         " exit_code = NULL, failure_reason = NULL, stderr_tail = '', attempts = attempts + 1"
@@ -464,7 +477,7 @@ class ResultStore:
             " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ? AND state = 'running'",
             (
                 state.value,
-                objective if state is TrialState.COMPLETE else None,
+                objective if state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
                 _dumps(dict(outcome.metrics)),
                 outcome.started_at or None,
                 outcome.ended_at,

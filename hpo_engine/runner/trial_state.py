@@ -11,10 +11,14 @@ class TrialState(str, enum.Enum):
     """Life cycle of a trial as the store records it.
 
     ``RUNNING`` while its process runs (or when ``hpo run`` died under it, until ``--resume``
-    marks it ``INTERRUPTED``); ``COMPLETE`` with an objective; ``FAILED`` without one.
+    marks it ``INTERRUPTED``); ``COMPLETE`` with an objective; ``FAILED`` without one;
+    ``PRUNED`` when the experiment's stopping rule stopped it early (``early_stopping``,
+    method ``hyperband``): finished, it counts toward ``num_optimizer_steps``, not toward
+    ``max_failed_trials``, and keeps its last recorded value as objective.
     """
 
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    PRUNED = "pruned"

@@ -75,6 +75,10 @@ EXAMPLES = [
     Example("HPO216", "examples/broken/plaintext-credential.yaml", "A credential (a key named like `secret`, `password`, `access_key`, `token`, ...) written in plain text under `connection`. Write `${ENV_VAR}` instead. Placeholders such as `<ACCESS KEY>`, `${VAR}` or `***` are not warned."),
     Example("HPO217", "examples/broken/unknown-compute.yaml", "`compute_configuration.name` is not one of the original service's sizes (`k80`, `k80x2`, `k80x4`, `p100`, `v100`, `v100x2`)."),
     Example("HPO218", "examples/broken/no-hyper-parameters.yaml", "`hyper_parameters` is empty: there is nothing to optimize."),
+    Example("HPO230", "examples/broken/asha-no-max-resource.yaml", "`early_stopping: asha` (and method `hyperband`) place their rungs below `max_resource`, the steps (in the `time_interval` key, e.g. epochs) of a full training run: give it."),
+    Example("HPO231", "examples/broken/reduction-factor-one.yaml", "`reduction_factor` (eta) must be at least 2: each rung keeps the best 1/eta of the trials that reached it."),
+    Example("HPO232", "examples/broken/grace-over-max-resource.yaml", "`grace_period` (the steps every trial runs before a rule may stop it) is larger than `max_resource`: the rule could never stop a trial."),
+    Example("HPO233", "examples/broken/hyperband-with-early-stopping.yaml", "Method `hyperband` brings its own stopping rule (brackets of successive halving); an `early_stopping` rule given with it is ignored."),
 ]
 
 #: HPO007 comes from text that holds NUL bytes (an editor buffer); a file like that is refused before parsing.

@@ -49,6 +49,10 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("plaintext-credential.yaml", [(31, 24, W, "HPO216")], 0),
     ("unknown-compute.yaml", [(6, 11, W, "HPO217")], 0),
     ("no-hyper-parameters.yaml", [(15, 23, E, "HPO218")], 1),
+    ("asha-no-max-resource.yaml", [(12, 46, E, "HPO230")], 1),
+    ("reduction-factor-one.yaml", [(14, 45, E, "HPO231")], 1),
+    ("grace-over-max-resource.yaml", [(14, 41, E, "HPO232")], 1),
+    ("hyperband-with-early-stopping.yaml", [(13, 46, W, "HPO233")], 0),
     # reading the text
     ("unclosed-bracket.yaml", [(17, 19, E, "HPO001")], 1),
     ("unclosed-quote.yaml", [(3, 9, E, "HPO001")], 1),

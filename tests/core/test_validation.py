@@ -239,10 +239,12 @@ def test_validating_in_a_thread_never_switches_the_collector_off_for_the_process
         "    - {name: num_optimizer_steps, int_value: 3}\n  hyper_parameters:\n"
         + "".join(item.format(i=i).replace("      ", "  ", 1) for i in range(300))
     )
+    sampling = threading.Event()
     done = threading.Event()
     samples: list[bool] = []
 
     def work() -> None:
+        sampling.wait(10)
         for _ in range(3):
             validate_text(text)
         done.set()
@@ -251,5 +253,7 @@ def test_validating_in_a_thread_never_switches_the_collector_off_for_the_process
     thread.start()
     while not done.is_set():
         samples.append(gc.isenabled())
+        sampling.set()
+    samples.append(gc.isenabled())
     thread.join()
-    assert samples and all(samples)
+    assert len(samples) >= 2 and all(samples)

@@ -106,7 +106,7 @@ def test_json_and_csv_exports(stores: Path) -> None:
     first, second = data["experiments"]
     assert [t["number"] for t in first["trials"]] == [2, 5, 4, 0, 1, 3]
     assert [t["number"] for t in second["trials"]] == [0, 4, 2, 5, 1, 3]
-    assert first["counts"] == {"running": 0, "complete": 4, "failed": 1, "interrupted": 1}
+    assert first["counts"] == {"running": 0, "complete": 4, "failed": 1, "interrupted": 1, "pruned": 0}
     rows = list(csv.DictReader(io.StringIO(results_csv(loaded))))
     assert len(rows) == 12
     assert rows[0]["reference"] == "a" and rows[0]["number"] == "2" and rows[0]["metric.accuracy"] == "0.9"

@@ -78,7 +78,7 @@ async def test_enum_values_with_descriptions(client: LanguageClient, tmp_path: P
     uri = open_document(client, tmp_path / "e.yaml", text)
     position = position_of(text, "      name: \n", offset=12)
     items = await complete(client, uri, position)
-    assert labels(items) == ["random", "rbfopt", "grid"]
+    assert labels(items) == ["random", "rbfopt", "grid", "hyperband"]
     assert "RBF" in str(by_label(items, "rbfopt").documentation)
     text2 = seed_typo.replace("        string_value: maximize", "        string_value: ma")
     uri2 = open_document(client, tmp_path / "e2.yaml", text2)
@@ -153,3 +153,14 @@ async def test_non_manifest_gets_no_completion(client: LanguageClient, tmp_path:
     assert items == []
     change_document(client, uri, 2, "services:\n  web:\n    im\n")
     assert await complete(client, uri, types.Position(line=2, character=6)) == []
+
+
+async def test_early_stopping_rules_come_with_their_descriptions(client: LanguageClient, tmp_path: Path, seed_typo: str):
+    text = seed_typo.replace(
+        "      - name: num_optimizer_steps\n        int_value: 4\n",
+        "      - name: num_optimizer_steps\n        int_value: 4\n      - name: early_stopping\n        string_value: \n",
+    )
+    uri = open_document(client, tmp_path / "es.yaml", text)
+    items = await complete(client, uri, position_of(text, "        string_value: \n", offset=22))
+    assert labels(items) == ["none", "median", "asha"]
+    assert "successive halving" in str(by_label(items, "asha").documentation).lower()

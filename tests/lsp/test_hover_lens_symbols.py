@@ -110,3 +110,15 @@ async def test_preview_of_a_yaml_syntax_error_names_it(client: LanguageClient, t
     assert result.sections == [] if hasattr(result, "sections") else result["sections"] == []
     error = result.error if hasattr(result, "error") else result["error"]
     assert error.startswith("line ") and "hyper_parameters" not in error
+
+
+def test_the_lens_names_the_stopping_rule() -> None:
+    from hpo_lsp.summaries import summarize_section
+
+    def section(method: str, *extra: dict) -> dict:
+        parameters = [{"name": "num_optimizer_steps", "int_value": 30}, *extra]
+        return {"method": {"name": method, "parameters": parameters}, "hyper_parameters": [{"name": "x", "int_values": [1, 2]}]}
+
+    assert summarize_section(section("random", {"name": "early_stopping", "string_value": "asha"})).runs_text == "30 runs (random, asha stopping)"
+    assert summarize_section(section("hyperband", {"name": "max_resource", "int_value": 9})).runs_text == "30 runs (hyperband)"
+    assert summarize_section(section("random")).runs_text == "30 runs (random)"

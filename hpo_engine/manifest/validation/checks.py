@@ -23,6 +23,7 @@ from hpo_engine.manifest.search_space import Dimension, SearchSpace
 from hpo_engine.manifest.spans import Position, Span, TextEdit
 from hpo_engine.manifest.suggest import rank_similar
 from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
+from hpo_engine.manifest.validation.early_stopping_checks import early_stopping_problems
 from hpo_engine.manifest.validation.schema_problems import method_parameter_kinds
 
 __all__ = ["semantic_problems", "STANDARD_VARIABLES", "REQUIRED_METHOD_PARAMETERS", "KNOWN_COMPUTE_NAMES"]
@@ -215,6 +216,7 @@ def _method_problems(ctx: _Context, section_path: list[Any], section: Mapping[st
         span = parameters_entry.key_span if parameters_entry else ctx.doc.key_or_node_span(section_path + ["method"])
         listed = ", ".join(f"'{m}'" for m in missing)
         ctx.add("HPO210", f"The method needs the parameter{'s' if len(missing) > 1 else ''} {listed}.", span)
+    early_stopping_problems(ctx, section_path, method, build_method_settings(method).parameters)
 
 
 def _budget_problems(ctx: _Context, section_path: list[Any], section: Mapping[str, Any], dims: list[Dimension]) -> None:

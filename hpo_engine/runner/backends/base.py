@@ -15,7 +15,7 @@ from typing import Any
 
 from hpo_engine.runner.trial_state import TrialState
 
-__all__ = ["TrialSpec", "TrialOutcome", "TrialBackend"]
+__all__ = ["TrialSpec", "TrialOutcome", "TrialBackend", "IntermediateValue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,21 @@ class TrialOutcome:
     stderr_path: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class IntermediateValue:
+    """One value of the objective recorded while trial ``number`` ran.
+
+    ``step`` is the value of the step key the program recorded (``epoch``, ``iteration``,
+    ``steps``..., as written, so usually 1-based) or, when the row has none, the 1-based
+    position of the row in its source. ``source`` names the file it came from.
+    """
+
+    number: int
+    step: float
+    value: float
+    source: str
+
+
 class TrialBackend(ABC):
     """Runs trials somewhere and reports their outcomes; one instance per experiment run."""
 
@@ -86,6 +101,23 @@ class TrialBackend(ABC):
     @abstractmethod
     def running(self) -> frozenset[int]:
         """Numbers of the trials launched and not yet returned by ``wait``."""
+
+    def intermediate_values(self) -> list[IntermediateValue]:
+        """Objective values recorded by running trials since the last call (default: none).
+
+        A backend that follows its trials' metrics while they run returns them here, in
+        the order each trial recorded them; values of a trial that just finished come
+        before its outcome is returned by ``wait``.
+        """
+        return []
+
+    def stop_early(self, number: int) -> None:
+        """Stop trial ``number`` because its stopping rule said so (default: :meth:`cancel`).
+
+        Its process group gets SIGTERM, then SIGKILL after the backend's grace period; the
+        outcome (INTERRUPTED, or COMPLETE if it finished first) comes through ``wait``.
+        """
+        self.cancel(number)
 
     def cancel_all(self) -> None:
         for number in sorted(self.running):

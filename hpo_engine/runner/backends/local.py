@@ -14,8 +14,9 @@ import time
 
 from hpo_engine.errors import BackendError
 from hpo_engine.runner.trials.execute import failed_to_start, run_trial
+from hpo_engine.runner.trials.follow import TrialFollower, follower_for
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS
-from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
+from hpo_engine.runner.backends.base import IntermediateValue, TrialBackend, TrialOutcome, TrialSpec
 
 __all__ = ["LocalBackend"]
 
@@ -24,13 +25,15 @@ class LocalBackend(TrialBackend):
     """Runs each trial as a local process from a worker thread; at most ``max_parallel`` at once.
 
     ``kill_grace_seconds`` is the pause between SIGTERM and SIGKILL when a trial is
-    cancelled or times out.
+    cancelled, stopped early or times out. While trials run, :meth:`intermediate_values`
+    follows their metrics files (one :class:`~hpo_engine.runner.trials.follow.TrialFollower`
+    each, looked at from the caller's thread at most every ``follow_seconds`` seconds).
     """
 
     name = "local"
 
     def __init__(
-        self, max_parallel: int, *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
+        self, max_parallel: int, *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS, follow_seconds: float = 0.1
     ) -> None:
         if max_parallel < 1:
             raise BackendError(f"max_parallel must be at least 1, got {max_parallel}")
@@ -40,6 +43,10 @@ class LocalBackend(TrialBackend):
         self._lock = threading.Lock()
         self._running: dict[int, threading.Event] = {}
         self._threads: dict[int, threading.Thread] = {}
+        self.follow_seconds = follow_seconds
+        self._followers: dict[int, TrialFollower] = {}
+        self._followed: list[IntermediateValue] = []  # final looks at trials that just ended
+        self._last_look = 0.0
 
     @property
     def running(self) -> frozenset[int]:
@@ -66,6 +73,7 @@ class LocalBackend(TrialBackend):
             )
             self._running[spec.number] = cancel_event
             self._threads[spec.number] = worker
+            self._followers[spec.number] = follower_for(spec)
         worker.start()
 
     def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
@@ -86,11 +94,29 @@ class LocalBackend(TrialBackend):
                 break
         with self._lock:
             for outcome in outcomes:
+                follower = self._followers.pop(outcome.number, None)
+                if follower is not None:
+                    self._followed.extend(follower.poll())
                 self._running.pop(outcome.number, None)
                 thread = self._threads.pop(outcome.number, None)
                 if thread is not None:
                     thread.join()
         return outcomes
+
+    def intermediate_values(self) -> list[IntermediateValue]:
+        """Objective values recorded since the last call: final values of trials ``wait`` returned, then running ones'.
+
+        Running trials' files are looked at only when ``follow_seconds`` passed since the last look.
+        """
+        with self._lock:
+            values, self._followed = self._followed, []
+            followers = list(self._followers.values())
+        now = time.monotonic()
+        if now - self._last_look >= self.follow_seconds:
+            self._last_look = now
+            for follower in followers:
+                values.extend(follower.poll())
+        return values
 
     def cancel(self, number: int) -> None:
         """Stop trial ``number`` (SIGTERM, then SIGKILL); its INTERRUPTED outcome comes through :meth:`wait`.

@@ -32,7 +32,7 @@ from hpo_engine.errors import BackendError, TrialError
 from hpo_engine.runner.trials.execute import failed_to_start
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS
 from hpo_engine.runner.trials.workdir import trial_paths
-from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
+from hpo_engine.runner.backends.base import IntermediateValue, TrialBackend, TrialOutcome, TrialSpec
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.backends.compute_resources import TrialResources, trial_resources, unsatisfiable_reason
 from hpo_engine.runner.backends.ray_packaging import pack_definition, unpack_outputs
@@ -254,6 +254,17 @@ class RayBackend(TrialBackend):
             outcomes = self._collect(min(left, _LONGEST_WAIT))
             if outcomes or (end is not None and time.monotonic() >= end):
                 return outcomes
+
+    def intermediate_values(self) -> list[IntermediateValue]:
+        """Objective values the trial tasks reported to the board since the last call, in order."""
+        if self._board is None:
+            return []
+        ray = self._ray
+        try:
+            rows = ray.get(self._board.take.remote(), timeout=self.connect_timeout)
+        except Exception:  # noqa: BLE001 - board unreachable: no live values this time, outcomes still come
+            return []
+        return [IntermediateValue(int(n), float(step), float(value), str(source)) for n, step, value, source in rows]
 
     def cancel(self, number: int) -> None:
         """Stop trial ``number``; its INTERRUPTED outcome comes through :meth:`wait`.

@@ -11,6 +11,10 @@ metrics are collected by the same code; it runs in a private folder under
 :func:`~hpo_engine.runner.backends.ray_packaging.worker_root` and returns the outcome with the
 zipped outputs, then deletes the folder.
 
+While a trial runs, its task follows the trial's metrics files and reports each new
+objective value to the board (:meth:`CancelBoard.report`); the driver takes them
+(:meth:`CancelBoard.take`) for the stopping rules, which stop trials by cancelling them.
+
 Cancellation goes through one :class:`CancelBoard` actor per run: the driver marks a trial
 cancelled there; the task keeps one call to the board pending (``wait_cancel``), answered
 when the mark is set, whose callback sets the ``cancel_event`` that ``wait_process`` polls,
@@ -57,6 +61,8 @@ NODE_IP_ENV = "HPO_RAY_NODE_IP"
 #: ... and, for ``compute_configuration.nodes`` > 1, the comma-separated IPs of all its nodes (its own first).
 NODE_IPS_ENV = "HPO_NODE_IPS"
 
+#: Seconds between two looks at a running trial's metrics files.
+FOLLOW_SECONDS = 0.25
 #: A trial folder whose worker is dead is deleted when it is older than this (seconds).
 _STALE_SECONDS = 3600.0
 #: The file of a trial folder holding the pid of the worker running it.
@@ -80,6 +86,7 @@ class CancelBoard:
         self._cancelled: set[int] = set()
         self._events: dict[int, asyncio.Event] = {}
         self._where: dict[int, tuple[str, int | None, str | None]] = {}
+        self._values: list[tuple[int, float, float, str]] = []
 
     def _event(self, number: int) -> asyncio.Event:
         return self._events.setdefault(number, asyncio.Event())
@@ -108,6 +115,15 @@ class CancelBoard:
     async def location(self, number: int) -> tuple[str, int | None, str | None] | None:
         """``(node id, process group, folder)`` of a started trial (``None``s before its command starts)."""
         return self._where.get(number)
+
+    async def report(self, values: list[tuple[int, float, float, str]]) -> None:
+        """A running trial recorded these ``(number, step, value, source)`` objective values (in order)."""
+        self._values.extend(values)
+
+    async def take(self) -> list[tuple[int, float, float, str]]:
+        """Every value reported since the last call, in the order reported (the driver polls this)."""
+        values, self._values = self._values, []
+        return values
 
     async def forget(self, number: int) -> None:
         """Drop what is known of ``number`` (its outcome reached the driver); its ``wait_cancel`` answers False."""
@@ -237,17 +253,58 @@ def _run(spec: TrialSpec, board: Any, kill_grace_seconds: float, folder: Path) -
         board.wait_cancel.remote(spec.number).future().add_done_callback(
             functools.partial(_on_board_answer, cancel_event)
         )
-        end = wait_process(
-            launched.process,
-            timeout_seconds=spec.timeout_seconds,
-            cancel_event=cancel_event,
-            kill_grace_seconds=kill_grace_seconds,
-        )
+        follower = _CurveReporter(spec, board)
+        try:
+            end = wait_process(
+                launched.process,
+                timeout_seconds=spec.timeout_seconds,
+                cancel_event=cancel_event,
+                kill_grace_seconds=kill_grace_seconds,
+            )
+        finally:
+            follower.finish()  # the last values reach the board before the outcome reaches the driver
     except BaseException:
         # The worker is being stopped (ray.cancel, its job ending): the trial goes with it.
         stop_process_group(launched.process, kill_grace_seconds=min(kill_grace_seconds, 1.0))
         raise
     return collect_outcome(prepared, launched.started_at, end)
+
+
+class _CurveReporter:
+    """Follows the trial's metrics files on this worker and reports new objective values to the board.
+
+    One thread per trial task looks every :data:`FOLLOW_SECONDS` seconds
+    (:class:`~hpo_engine.runner.trials.follow.TrialFollower`, new bytes only) and waits for
+    each report, so values arrive in order; :meth:`finish` stops it and reports the rest.
+    """
+
+    def __init__(self, spec: TrialSpec, board: Any) -> None:
+        from hpo_engine.runner.trials.follow import follower_for
+
+        self._follower = follower_for(spec)
+        self._board = board
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name=f"hpo-follow-{spec.number}", daemon=True)
+        self._thread.start()
+
+    def _send(self) -> None:
+        with self._lock:
+            values = [(v.number, v.step, v.value, v.source) for v in self._follower.poll()]
+            if values:
+                try:
+                    _answer(self._board.report.remote(values), timeout=10.0)
+                except Exception:  # noqa: BLE001 - board unreachable: values are lost, the outcome still has the curve
+                    pass
+
+    def _loop(self) -> None:
+        while not self._stop.wait(FOLLOW_SECONDS):
+            self._send()
+
+    def finish(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15.0)
+        self._send()
 
 
 def _on_board_answer(cancel_event: threading.Event, answer: concurrent.futures.Future) -> None:

@@ -37,6 +37,9 @@ __all__ = [
     "collect_metrics",
     "read_results_file",
     "read_evaluation_metrics",
+    "parse_evaluation_line",
+    "step_key",
+    "as_float",
     "read_stdout_metrics",
     "parse_name_values",
     "decode_value",
@@ -96,10 +99,10 @@ class _Series:
             self.objective_row = row
 
     def summary(self, time_interval: str | None) -> dict[str, Any]:
-        step_key = _step_key(self.final, time_interval)
-        final = {name: value for name, value in self.final.items() if name != step_key}
+        key = step_key(self.final, time_interval)
+        final = {name: value for name, value in self.final.items() if name != key}
         return {
-            "step_key": step_key,
+            "step_key": key,
             "final": _json_safe(final),
             "series": _json_safe(list(self.rows)),
             "series_length": self.length,
@@ -162,7 +165,7 @@ def collect_metrics(
     if chosen is None or chosen[1].objective_row is None:
         return CollectedMetrics(None, f"no objective {objective!r} recorded", metrics)
     raw = chosen[1].objective_row[objective]
-    value = _as_float(raw)
+    value = as_float(raw)
     if value is None:
         return CollectedMetrics(
             None, f"objective {objective!r} is not a number: {str(raw)[:60]!r}", metrics
@@ -202,22 +205,28 @@ def read_evaluation_metrics(path: Path, objective: str) -> dict[str, _Series]:
     groups: dict[str, _Series] = {}
     with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for line in lines:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(record, Mapping):
-                continue
-            values = record.get("values")
-            if not isinstance(values, Mapping):
-                continue
-            etimes = record.get("etimes")
-            iteration = etimes.get("iteration") if isinstance(etimes, Mapping) else None
-            row: dict[str, Any] = {"steps": decode_value(iteration)}
-            row.update({str(name): decode_value(value) for name, value in values.items()})
-            group = str(record.get("grouplabel", ""))
-            groups.setdefault(group, _Series(objective)).add(row)
+            parsed = parse_evaluation_line(line)
+            if parsed is not None:
+                groups.setdefault(parsed[0], _Series(objective)).add(parsed[1])
     return groups
+
+
+def parse_evaluation_line(line: str) -> tuple[str, dict[str, Any]] | None:
+    """``(group label, {"steps": iteration, **values})`` of one ``evaluation-metrics.txt`` line, or ``None``."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, Mapping):
+        return None
+    values = record.get("values")
+    if not isinstance(values, Mapping):
+        return None
+    etimes = record.get("etimes")
+    iteration = etimes.get("iteration") if isinstance(etimes, Mapping) else None
+    row: dict[str, Any] = {"steps": decode_value(iteration)}
+    row.update({str(name): decode_value(value) for name, value in values.items()})
+    return str(record.get("grouplabel", "")), row
 
 
 def decode_value(encoded: Any) -> Any:
@@ -262,13 +271,15 @@ def parse_name_values(line: str) -> list[tuple[str, int | float]]:
     return pairs
 
 
-def _step_key(final: Mapping[str, Any], time_interval: str | None) -> str | None:
+def step_key(final: Mapping[str, Any], time_interval: str | None) -> str | None:
+    """The key of ``final`` (a row, or the last values) that is the step: ``time_interval``, else the first of :data:`STEP_KEYS`."""
     if time_interval and time_interval in final:
         return time_interval
     return next((key for key in STEP_KEYS if key in final), None)
 
 
-def _as_float(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
+    """``value`` as a float (numbers and numeric strings; booleans are not numbers), else ``None``."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
