@@ -39,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
 from hpo_engine.errors import HpoError, OptimizerError, StoreError
 from hpo_engine.manifest.model import Manifest, TrainingReference
+from hpo_engine.runner.storage.run_storage import RunStorage, open_run_storage
 from hpo_engine.runner.store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
@@ -343,6 +344,7 @@ class _Run:
         self.definition_dir: Path | None = None
         self.data_dir = _data_dir(manifest, options)
         self.extra_env = trial_environment()
+        self.storage = RunStorage.local()
 
     # -- building trials -------------------------------------------------------------
     def spec(self, store: ResultStore, number: int, values: Mapping[str, Any]) -> TrialSpec:
@@ -363,6 +365,7 @@ class _Run:
             compute_name=compute.name,
             compute_nodes=compute.nodes,
             extra_env=self.extra_env,
+            withheld_env=self.storage.withheld_env,
         )
 
     def launch(self, store: ResultStore, backend: TrialBackend, number: int, values: Mapping[str, Any], rerun: bool) -> None:
@@ -387,6 +390,7 @@ class _Run:
         if optimizer is not None and outcome.number in self.asked and record.finished and values is not None:
             optimizer.tell(dict(values), record.objective if record.state is TrialState.COMPLETE else None)
         self.reporter.trial_finished(record)
+        self.storage.uploads.trial_finished(record)
         return record
 
     def failed_count(self, store: ResultStore) -> int:
@@ -579,9 +583,12 @@ def run_reference(
     run = _Run(manifest, reference, options, reporter, stop)
     seed = options.seed if options.seed is not None else run.method.random_seed
     with _locked(folder):
-        # before the store exists: a bad definition must not leave an empty experiment behind
+        # before the store exists: bad storage settings or definition must not leave an empty experiment behind
+        run.storage = open_run_storage(manifest, reference, folder, reporter, data_dir=run.data_dir)
+        run.data_dir = run.storage.data_dir
         run.definition_dir = resolve_definition(
-            reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache"
+            reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache",
+            fetch=run.storage.fetch_definition,
         )
         record = _experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
         created = not ResultStore.exists(folder)
@@ -590,6 +597,7 @@ def run_reference(
         try:
             interrupted = store.mark_interrupted("the previous `hpo run` stopped while it ran")
             reporter.reference_started(store.experiment, folder, store.trials(), run.parallel)
+            run.storage.start(store.trials())
             if interrupted:
                 which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
                 reporter.note(f"{which} running when the previous run stopped")
@@ -620,6 +628,7 @@ def run_reference(
             best = best_trial(trials, maximize=run.method.maximize)
             if best is not None:
                 write_best_config(folder, best)
+            run.storage.uploads.finish(trials)
             summary = ReferenceSummary(
                 experiment=store.experiment,
                 folder=folder,
@@ -635,6 +644,7 @@ def run_reference(
             discard = created and run.launched == 0
             raise
         finally:
+            run.storage.close()
             store.close()
             if discard:
                 ResultStore.remove(folder)
