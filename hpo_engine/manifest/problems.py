@@ -97,4 +97,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO216": (Severity.WARNING, "credentials written in plain text"),
     "HPO217": (Severity.WARNING, "unknown compute configuration"),
     "HPO218": (Severity.ERROR, "no hyper-parameters to optimize"),
+    "HPO250": (Severity.ERROR, "storage reference of type s3 without a bucket"),
+    "HPO251": (Severity.WARNING, "storage reference of type s3 without endpoint_url"),
+    "HPO252": (Severity.WARNING, "unknown storage type"),
+    "HPO253": (Severity.WARNING, "training definition URL that cannot be fetched"),
+    "HPO254": (Severity.INFO, "${VAR} in a storage reference that is not set"),
 }

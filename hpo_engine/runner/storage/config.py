@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_engine.errors import StorageError
+from hpo_engine.manifest.validation.storage_checks import KNOWN_STORAGE_TYPES
 
 __all__ = [
     "KNOWN_STORAGE_TYPES",
@@ -34,13 +35,12 @@ __all__ = [
     "referenced_variables",
 ]
 
-#: ``type`` values hpo honours: ``s3`` (any S3-compatible store) and ``fs`` (a local folder).
-KNOWN_STORAGE_TYPES = ("s3", "fs")
 #: Environment variable naming the cache folder (data, fetched definitions); default ``~/.cache/hpo``.
 CACHE_ENV = "HPO_CACHE_DIR"
 
 _REFERENCE = re.compile(r"^\s*\$\{([A-Za-z_][A-Za-z0-9_]*)\}\s*$|^\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _MASK = "****"
+_ENDPOINT = re.compile(r"^https?://[^/\s<>]+(/\S*)?$", re.IGNORECASE)
 
 
 class Secrets:
@@ -125,8 +125,14 @@ def _connection(ref: Mapping[str, Any], where: str, environ: Mapping[str, str]) 
                 return _resolve(raw[key], f"{where}.connection.{key}", variables, environ)
         return None
 
+    endpoint = get("endpoint_url", "endpoint")
+    if endpoint is not None and not _ENDPOINT.match(endpoint):
+        raise StorageError(
+            f"{where}.connection.endpoint_url {endpoint!r} is not an http:// or https:// URL; "
+            "write your S3 server's, e.g. http://127.0.0.1:9000"
+        )
     return S3Connection(
-        endpoint_url=get("endpoint_url", "endpoint"),
+        endpoint_url=endpoint,
         access_key_id=get("access_key_id", "aws_access_key_id"),
         secret_access_key=get("secret_access_key", "aws_secret_access_key"),
         session_token=get("session_token"),

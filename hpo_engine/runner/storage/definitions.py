@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hpo_engine.errors import StorageError
+from hpo_engine.manifest.validation.storage_checks import is_wml_asset_url
 from hpo_engine.runner.storage.config import S3Connection, S3Location
 
 __all__ = ["fetch_definition", "is_wml_asset_url", "MAX_ARCHIVE_BYTES", "REMOTE_SCHEMES"]
@@ -33,18 +33,6 @@ MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
 #: Seconds to wait for an http(s) server.
 HTTP_TIMEOUT = 30.0
 REMOTE_SCHEMES = ("http", "https", "s3")
-
-_WML_PATH = re.compile(r"/v[34]/(ml_assets|training_definitions|libraries|models)/", re.IGNORECASE)
-
-
-def is_wml_asset_url(url: str) -> bool:
-    """Whether ``url`` names an asset stored by the original service (not fetchable here)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return parts.scheme.lower() in ("http", "https") and (
-        bool(_WML_PATH.search(parts.path)) or host.endswith(("ml.cloud.ibm.com", "ibm-watson-ml.mybluemix.net"))
-    )
-
 
 def _url_entry(cache: Path, url: str) -> Path:
     return cache / "urls" / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".json")

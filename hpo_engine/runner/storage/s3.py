@@ -78,7 +78,12 @@ class Bucket:
     def __init__(self, location: S3Location) -> None:
         self.location = location
         self.secrets: Secrets = location.connection.secrets
-        self._client = _client(location.connection)
+        try:
+            self._client = _client(location.connection)
+        except StorageError:
+            raise
+        except Exception as exc:  # botocore refuses the endpoint, region...
+            raise StorageError(self.secrets.mask(f"cannot connect to {location.connection.endpoint_url or 'AWS S3'}: {exc}")) from None
 
     def _error(self, action: str, exc: BaseException) -> StorageError:
         where = self.location.connection.endpoint_url or "AWS S3"

@@ -154,7 +154,12 @@ class UploadQueue:
         delay = self.policy.first_delay_seconds
         for attempt in range(1, attempts + 1):
             try:
-                self._put(item.path, item.key)
+                try:
+                    self._put(item.path, item.key)
+                except StorageError:
+                    raise
+                except Exception as exc:  # never let a worker thread die: that item stays pending
+                    raise StorageError(f"cannot upload {item.path.name}: {type(exc).__name__}") from None
             except StorageError as exc:
                 if exc.transient and attempt < attempts and not self._closing.is_set():
                     self._closing.wait(delay)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -130,9 +129,15 @@ def test_results_read_back_from_the_bucket(tmp_path: Path, s3_server, s3_env) ->
 
 def test_unset_credential_variable_is_one_clear_line(tmp_path: Path, s3_server, s3_env) -> None:
     manifest = write_manifest(tmp_path, s3_server.url, secret="${HPO_TEST_UNSET_SECRET}")
-    env = dict(os.environ)
-    env.pop("HPO_TEST_UNSET_SECRET", None)
-    done = hpo("run", str(manifest), "--results", str(tmp_path / "results"))
+    done = hpo("run", str(manifest), "--results", str(tmp_path / "results"), env={"HPO_TEST_UNSET_SECRET": ""})
     assert done.returncode == 1
     assert "HPO_TEST_UNSET_SECRET is not set" in done.stderr and "Traceback" not in done.stderr
+    assert not (_store(tmp_path) / "trials.sqlite").exists()
+
+
+def test_the_seed_placeholder_endpoint_stops_the_run_with_one_line(tmp_path: Path, s3_env) -> None:
+    manifest = write_manifest(tmp_path, "<URL>")
+    done = hpo("run", str(manifest), "--results", str(tmp_path / "results"))
+    assert done.returncode == 1
+    assert "endpoint_url '<URL>' is not an http:// or https:// URL" in done.stderr and "Traceback" not in done.stderr
     assert not (_store(tmp_path) / "trials.sqlite").exists()
