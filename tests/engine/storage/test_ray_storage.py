@@ -22,7 +22,7 @@ def test_ray_run_uploads_from_the_driver_and_trials_see_the_data(tmp_path: Path,
     client.create_bucket(Bucket="data")
     client.put_object(Bucket="data", Key="sets/d/train.csv", Body=b"1,2\n")
     manifest = write_manifest(tmp_path, s3_server.url, steps=3, parallel=2, data={"bucket": "data", "prefix": "sets/d"})
-    done = hpo("run", str(manifest), "--results", str(tmp_path / "results"), "--backend", "ray", timeout=600)
+    done = hpo("run", str(manifest), "--results", str(tmp_path / "results"), "--backend", "ray", env={"HPO_RAY_IGNORE_GPUS": "1"}, timeout=600)
     assert done.returncode == 0, done.stderr + done.stdout
     store = tmp_path / "results" / "s3exp" / "ref"
     seen = [json.loads(p.read_text()) for p in sorted(store.rglob("data-seen.json"))]
