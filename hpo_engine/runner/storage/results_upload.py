@@ -119,14 +119,25 @@ class ResultsUploader(NoUploads):
         self._bucket = None
         self._bucket_lock = threading.Lock()
         self.queue = UploadQueue(self._put, UploadJournal(self.folder / JOURNAL_FILENAME), policy, lambda line: note(line, True))
+        threading.Thread(target=self._prepare, name="hpo-upload-connect", daemon=True).start()
 
-    def _put(self, path: Path, key: str) -> None:
+    def _connect(self):
         with self._bucket_lock:
             if self._bucket is None:
-                from hpo_engine.runner.storage.s3 import Bucket  # boto3, imported on the first upload
+                from hpo_engine.runner.storage.s3 import Bucket  # boto3, imported here only
 
                 self._bucket = Bucket(self.location)
-        self._bucket.put_file(path, key)
+            return self._bucket
+
+    def _prepare(self) -> None:
+        """Import boto3 and make the client while the first trial runs (an error resurfaces at the first upload)."""
+        try:
+            self._connect()
+        except StorageError:
+            pass
+
+    def _put(self, path: Path, key: str) -> None:
+        self._connect().put_file(path, key)
 
     @property
     def url(self) -> str:
