@@ -119,7 +119,6 @@ class ResultsUploader(NoUploads):
         self._bucket = None
         self._bucket_lock = threading.Lock()
         self.queue = UploadQueue(self._put, UploadJournal(self.folder / JOURNAL_FILENAME), policy, lambda line: note(line, True))
-        threading.Thread(target=self._prepare, name="hpo-upload-connect", daemon=True).start()
 
     def _connect(self):
         with self._bucket_lock:
@@ -144,7 +143,8 @@ class ResultsUploader(NoUploads):
         return f"s3://{self.location.bucket}/{store_prefix(self.location, self.folder)}"
 
     def resume(self, trials: Iterable[TrialRecord]) -> None:
-        """Queue what earlier runs left pending: every finished trial's files not in the journal."""
+        """The store is open: make the client in the background; queue every finished trial's files not in the journal."""
+        threading.Thread(target=self._prepare, name="hpo-upload-connect", daemon=True).start()
         pending = self.queue.journal.pending(
             u for t in trials if t.finished for u in trial_uploads(self.location, self.folder, t.number)
         )

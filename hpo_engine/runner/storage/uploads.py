@@ -119,13 +119,16 @@ class UploadQueue:
         self._reported = False
         self._closing = threading.Event()
         self.uploaded = 0
-        self._threads = [
-            threading.Thread(target=self._work, name=f"hpo-upload-{i}", daemon=True) for i in range(max(1, policy.workers))
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._threads: list[threading.Thread] = []  # started by the first submit
 
     def submit(self, uploads: Iterable[Upload]) -> None:
+        with self._lock:
+            if not self._threads and not self._closing.is_set():
+                self._threads = [
+                    threading.Thread(target=self._work, name=f"hpo-upload-{i}", daemon=True) for i in range(max(1, self.policy.workers))
+                ]
+                for thread in self._threads:
+                    thread.start()
         for upload in uploads:
             self._items.put(upload)
 
@@ -181,7 +184,8 @@ class UploadQueue:
 
     def finish(self) -> list[Upload]:
         """Wait for the queue, retry failed uploads once, stop the workers; return what is pending."""
-        self._items.join()
+        if self._threads:
+            self._items.join()
         with self._lock:
             failed, self._failed = self._failed, []
         still = [item for item in failed if not self._upload(item, 1)]
