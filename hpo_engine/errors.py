@@ -15,6 +15,7 @@ __all__ = [
     "TrialError",
     "StoreError",
     "BackendError",
+    "StorageError",
 ]
 
 
@@ -48,3 +49,15 @@ class StoreError(HpoError):
 
 class BackendError(HpoError):
     """A trial backend (local processes, Ray) cannot start or reach its workers."""
+
+
+class StorageError(HpoError):
+    """Object storage (S3) or a remote training definition cannot be reached, read or written.
+
+    Messages never hold a secret: credentials are masked before the error is raised.
+    ``transient`` is True when trying again later may succeed (connection lost, 5xx).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

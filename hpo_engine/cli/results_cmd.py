@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,7 +14,7 @@ from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
 from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console
-from hpo_engine.cli.run_cmd import report_hpo_error
+from hpo_engine.cli.run_cmd import report_error, report_hpo_error
 
 __all__ = ["results_command"]
 
@@ -26,22 +27,28 @@ class OutputFormat(str, Enum):
 
 @app.command("results")
 def results_command(
-    path: Annotated[Path, typer.Argument(help="A results folder (a store, an experiment or the results root) or a manifest.", show_default=False)],
+    path: Annotated[str, typer.Argument(help="A results folder (a store, an experiment or the results root), a manifest, or s3://BUCKET/PREFIX of uploaded results.", show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
     results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show only the best N trials (table).")] = None,
+    endpoint_url: Annotated[Optional[str], typer.Option("--endpoint-url", metavar="URL", help="With s3://: the S3 server (default: $AWS_ENDPOINT_URL, else AWS). Credentials come from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.")] = None,
 ) -> None:
-    """Show trials sorted by objective (best first) and write best_config.json beside each store."""
-    from hpo_engine.cli.progress import format_value, format_values, results_table
-    from hpo_engine.runner.results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
+    """Show trials sorted by objective (best first) and write best_config.json beside each store.
+
+    With s3://BUCKET/PREFIX, the store snapshots uploaded under it are read back (nothing is written).
+    """
+    if path.startswith("s3://"):
+        _s3_results(path, endpoint_url, output_format, limit)
+        return
+    from hpo_engine.runner.results import find_store_folders, load_results, results_csv, results_json
 
     errors = error_console()
     try:
-        loaded = [load_results(folder) for folder in find_store_folders(path, results_root=results)]
+        loaded = [load_results(folder) for folder in find_store_folders(Path(path), results_root=results)]
         for result in loaded:
             result.write_best_config()
     except HpoError as exc:
-        report_hpo_error(errors, exc, "results", path)
+        report_hpo_error(errors, exc, "results", Path(path))
         raise typer.Exit(1) from None
     if output_format is OutputFormat.json:
         typer.echo(results_json(loaded))
@@ -49,11 +56,49 @@ def results_command(
     if output_format is OutputFormat.csv:
         typer.echo(results_csv(loaded), nl=False)
         return
+    _print_tables(loaded, limit)
+
+
+def _s3_results(url: str, endpoint_url: str | None, output_format: OutputFormat, limit: int | None) -> None:
+    """``hpo results s3://...``: download the snapshots into a temporary folder and show them."""
+    from urllib.parse import urlsplit
+
+    from hpo_engine.runner.results import load_results, results_csv
+    from hpo_engine.runner.storage.config import S3Connection, S3Location
+    from hpo_engine.runner.storage.results_upload import download_stores, temporary_folder
+
+    errors = error_console()
+    parts = urlsplit(url)
+    if not parts.netloc:
+        report_error(errors, f"{url}: expected s3://BUCKET/PREFIX", "results")
+        raise typer.Exit(1)
+    location = S3Location(S3Connection(endpoint_url=endpoint_url), parts.netloc, parts.path.strip("/"))
+    with temporary_folder() as scratch:
+        try:
+            found = download_stores(location, Path(scratch))
+            loaded = [load_results(folder) for folder, _ in found]
+            where = [remote for _, remote in found]
+        except HpoError as exc:
+            report_error(errors, str(exc), "results")
+            raise typer.Exit(1) from None
+        if output_format is OutputFormat.json:
+            typer.echo(json.dumps({"experiments": [{**r.to_json(), "store": url} for r, url in zip(loaded, where)]}, indent=2))
+        elif output_format is OutputFormat.csv:
+            typer.echo(results_csv(loaded), nl=False)
+        else:
+            _print_tables(loaded, limit, where)
+
+
+def _print_tables(loaded: list, limit: int | None, where: list[str] | None = None) -> None:
+    """One table per store; ``where`` names them when they were read from a bucket (no best_config.json written)."""
+    from hpo_engine.cli.progress import format_value, format_values, results_table
+    from hpo_engine.runner.results import BEST_CONFIG_FILENAME
+
     console = Console()
-    for result in loaded:
+    for index, result in enumerate(loaded):
         experiment = result.experiment
         title = f"{experiment.experiment} / {experiment.reference}: {experiment.method}, {experiment.direction} {experiment.objective}"
-        console.print(results_table(experiment, result.trials, limit=limit, title=title, folder=result.folder))
+        console.print(results_table(experiment, result.trials, limit=limit, title=title, folder=where[index] if where else result.folder))
         best = result.best
         if best is not None:
             console.print(
@@ -62,6 +107,7 @@ def results_command(
                 soft_wrap=True,
                 markup=False,
             )
-            console.print(f"best configuration: {result.folder / BEST_CONFIG_FILENAME}", highlight=False, soft_wrap=True, markup=False)
+            if where is None:
+                console.print(f"best configuration: {result.folder / BEST_CONFIG_FILENAME}", highlight=False, soft_wrap=True, markup=False)
         else:
             console.print("no trial completed yet", style="yellow", soft_wrap=True)

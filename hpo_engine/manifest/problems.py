@@ -102,4 +102,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO231": (Severity.ERROR, "reduction_factor smaller than 2"),
     "HPO232": (Severity.ERROR, "grace_period larger than max_resource"),
     "HPO233": (Severity.WARNING, "early_stopping given with a method that has its own rule"),
+    "HPO250": (Severity.ERROR, "storage reference of type s3 without a bucket"),
+    "HPO251": (Severity.WARNING, "storage reference of type s3 without endpoint_url"),
+    "HPO252": (Severity.WARNING, "unknown storage type"),
+    "HPO253": (Severity.WARNING, "training definition URL that cannot be fetched"),
+    "HPO254": (Severity.INFO, "${VAR} in a storage reference that is not set"),
 }

@@ -43,6 +43,7 @@ from hpo_engine.errors import HpoError, OptimizerError, StoreError
 from hpo_engine.manifest.early_stopping import EarlyStoppingSettings
 from hpo_engine.manifest.model import Manifest, TrainingReference
 from hpo_engine.runner.early_stopping.monitor import EarlyStopper, stopping_backend_options
+from hpo_engine.runner.storage.run_storage import RunStorage, open_run_storage
 from hpo_engine.runner.store import (
     DEFAULT_RESULTS_ROOT,
     ExperimentRecord,
@@ -349,6 +350,7 @@ class _ReferenceRun:
         self.data_dir = _data_dir(manifest, options)
         self.extra_env = trial_environment()
         self.stopper = EarlyStopper(self.method.early_stopping, maximize=self.method.maximize, step_name=self.method.time_interval)
+        self.storage = RunStorage.local()
 
     # -- building trials -------------------------------------------------------------
     def spec(self, store: ResultStore, number: int, values: Mapping[str, Any]) -> TrialSpec:
@@ -369,6 +371,7 @@ class _ReferenceRun:
             compute_name=compute.name,
             compute_nodes=compute.nodes,
             extra_env=self.extra_env,
+            withheld_env=self.storage.withheld_env,
         )
 
     def launch(self, store: ResultStore, backend: TrialBackend, number: int, values: Mapping[str, Any], rerun: bool) -> None:
@@ -400,6 +403,7 @@ class _ReferenceRun:
         self.reporter.trial_finished(record)
         if (warning := self.stopper.warning_for(record, self.method.objective)) is not None:
             self.reporter.note(warning, warning=True)
+        self.storage.uploads.trial_finished(record)
         return record
 
     def failed_count(self, store: ResultStore) -> int:
@@ -600,9 +604,12 @@ def run_reference(
     run = _ReferenceRun(manifest, reference, options, reporter, stop)
     seed = options.seed if options.seed is not None else run.method.random_seed
     with _locked(folder):
-        # before the store exists: a bad definition must not leave an empty experiment behind
+        # before the store exists: bad storage settings or definition must not leave an empty experiment behind
+        run.storage = open_run_storage(manifest, reference, folder, reporter, data_dir=run.data_dir)
+        run.data_dir = run.storage.data_dir
         run.definition_dir = resolve_definition(
-            reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache"
+            reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache",
+            fetch=run.storage.fetch_definition,
         )
         record = _experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
         created = not ResultStore.exists(folder)
@@ -611,6 +618,7 @@ def run_reference(
         try:
             interrupted = store.mark_interrupted("the previous `hpo run` stopped while it ran")
             reporter.reference_started(store.experiment, folder, store.trials(), run.parallel)
+            run.storage.start(store.trials())
             if interrupted:
                 which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
                 reporter.note(f"{which} running when the previous run stopped")
@@ -643,6 +651,7 @@ def run_reference(
             best = best_trial(trials, maximize=run.method.maximize)
             if best is not None:
                 write_best_config(folder, best)
+            run.storage.uploads.finish(trials)
             summary = ReferenceSummary(
                 experiment=store.experiment,
                 folder=folder,
@@ -659,6 +668,7 @@ def run_reference(
             discard = created and run.launched == 0
             raise
         finally:
+            run.storage.close()
             store.close()
             if discard:
                 ResultStore.remove(folder)

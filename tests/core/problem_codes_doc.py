@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "problem-codes.md"
 
 #: Variables the examples use that must not be set when the messages are generated.
-UNSET = ("CACHE_DIR", "RESULT_DIRS")
+UNSET = ("CACHE_DIR", "RESULT_DIRS", "HPO_EXAMPLE_S3_KEY", "HPO_EXAMPLE_S3_SECRET")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,11 @@ EXAMPLES = [
     Example("HPO231", "examples/broken/reduction-factor-one.yaml", "`reduction_factor` (eta) must be at least 2: each rung keeps the best 1/eta of the trials that reached it."),
     Example("HPO232", "examples/broken/grace-over-max-resource.yaml", "`grace_period` (the steps every trial runs before a rule may stop it) is larger than `max_resource`: the rule could never stop a trial."),
     Example("HPO233", "examples/broken/hyperband-with-early-stopping.yaml", "Method `hyperband` brings its own stopping rule (brackets of successive halving); an `early_stopping` rule given with it is ignored."),
+    Example("HPO250", "examples/broken/s3-no-bucket.yaml", "A `training_results_reference` (or `training_data_reference`) of `type: s3` has no bucket: `target.bucket` for results, `source.bucket` (or `target.bucket`) for data."),
+    Example("HPO251", "examples/broken/s3-no-endpoint.yaml", "A storage reference of `type: s3` has no `connection.endpoint_url`: boto3 then talks to AWS S3. Set it for MinIO, Ceph, IBM COS or any other S3-compatible server."),
+    Example("HPO252", "examples/broken/storage-unknown-type.yaml", "A storage reference's `type` is neither `s3` nor `fs`: hpo ignores that reference (results stay local, data is not fetched)."),
+    Example("HPO253", "examples/broken/definition-wml-asset.yaml", "`training_definition_url` names an asset stored by the original Watson Machine Learning service (or uses a scheme other than file, http, https, s3): hpo cannot fetch it. Point it at a folder, a `.zip`, an `http(s)://` or `s3://` zip, or run with `--definition DIR`."),
+    Example("HPO254", "examples/broken/s3-unset-variable.yaml", "A `${VAR}` in a storage reference's connection or bucket is not set where the manifest is validated. `hpo run` reads it from the environment when it starts and stops with one line naming it if it is unset."),
 ]
 
 #: HPO007 comes from text that holds NUL bytes (an editor buffer); a file like that is refused before parsing.

@@ -355,7 +355,7 @@ def test_a_variable_in_a_quoted_command_points_at_the_source_text() -> None:
 def test_credentials_in_plain_text(key: str, value: str, warned: bool) -> None:
     section = "training_results_reference" if key != "password" else "training_data_reference"
     text = VALID + f"{section}:\n  name: r\n  connection:\n    {key}: {value}\n  type: s3\n"
-    found = validate_text(text, environ={}).problems
+    found = tuple(p for p in validate_text(text, environ={}).problems if p.code == "HPO216")  # not the storage checks
     if not warned:
         assert found == ()
         return

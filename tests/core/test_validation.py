@@ -210,7 +210,7 @@ def test_load_manifest_with_errors_carries_every_problem() -> None:
     with pytest.raises(ManifestError) as caught:
         load_manifest(EXAMPLES / "seed-typo.yaml")
     assert str(caught.value) == f"{EXAMPLES / 'seed-typo.yaml'}: 1 error"
-    assert [p.code for p in caught.value.problems] == ["HPO101"]
+    assert [p.code for p in caught.value.problems] == ["HPO253", "HPO101"]
 
 
 def test_load_manifest_of_an_unreadable_file(tmp_path: Path) -> None:

@@ -259,9 +259,9 @@ print("score=1")
     assert Path(where["prefix"]).resolve() == Path(sys.prefix).resolve()
 
 
-def test_remote_definition_needs_definition_dir(make_experiment, tmp_path: Path) -> None:
-    experiment = make_experiment(definition_url="https://example.com/defs/abc")
-    with pytest.raises(TrialError, match="--definition"):
+def test_wml_asset_definition_needs_definition_dir(make_experiment, tmp_path: Path) -> None:
+    experiment = make_experiment(definition_url="https://ibm-watson-ml.mybluemix.net/v3/ml_assets/training_definitions/abc")
+    with pytest.raises(HpoError, match="--definition DIR"):
         run(experiment)
     assert not (experiment.folder / "trials.sqlite").exists()
     summary = run(experiment, definition=tmp_path / "definition")

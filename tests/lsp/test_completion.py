@@ -124,7 +124,7 @@ async def test_objective_offers_metrics_recorded_by_the_training_code(client: La
             """
         )
     )
-    text = seed_typo.replace("training_definition_url: https://ibm-watson-ml.mybluemix.net/v3/ml_assets/training_definitions/5b21ea03-0936-4829-a96c-946638e84d6d", "training_definition_url: ./training")
+    text = seed_typo.replace("training_definition_url: ./convolutional_network", "training_definition_url: ./training")
     text = text.replace("        string_value: accuracy", "        string_value: ")
     uri = open_document(client, tmp_path / "metrics.yaml", text)
     items = await complete(client, uri, position_of(text, "string_value: \n", offset=14))

@@ -25,6 +25,7 @@ from hpo_engine.manifest.suggest import rank_similar
 from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
 from hpo_engine.manifest.validation.early_stopping_checks import early_stopping_problems
 from hpo_engine.manifest.validation.schema_problems import method_parameter_kinds
+from hpo_engine.manifest.validation.storage_checks import storage_problems
 
 __all__ = ["semantic_problems", "STANDARD_VARIABLES", "REQUIRED_METHOD_PARAMETERS", "KNOWN_COMPUTE_NAMES"]
 
@@ -336,6 +337,7 @@ def semantic_problems(
         return []
     ctx = _Context(document, os.environ if environ is None else environ, [])
     _reference_problems(ctx, data)
+    storage_problems(ctx.add, ctx.span, data, ctx.environ)
     for section_path, section in _sections(data):
         _method_problems(ctx, section_path, section)
         dims = _dimensions(ctx, section_path, section)

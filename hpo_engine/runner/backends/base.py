@@ -43,6 +43,8 @@ class TrialSpec:
     compute_name: str | None = None
     compute_nodes: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    #: Variables removed from the inherited environment (credentials the command does not use).
+    withheld_env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,14 @@
-"""Find a training definition on this machine: a folder, a ``file://`` URL or a ``.zip``.
+"""Find a training definition: a folder, a ``file://`` URL, a ``.zip``, or a remote archive.
 
 The manifest's ``training_definition_url`` named an asset stored by the original
-service. Here it may be a local folder, a ``file://`` URL of one, or a local
-``.zip`` archive (extracted once into a cache folder). Relative paths are relative
-to the manifest's folder. A remote URL cannot be fetched: it is an error unless an
-override folder (the CLI's ``--definition DIR``) is given.
+service. Here it may be a local folder, a ``file://`` URL of one, a local ``.zip``
+archive (extracted once into a cache folder), or an ``http(s)://`` / ``s3://`` URL of a
+zip, fetched by ``fetch`` (see :mod:`hpo_engine.runner.storage.definitions`). Relative
+paths are relative to the manifest's folder.
+
+Archives are unpacked safely: a member with an absolute path, a ``..`` part or a drive
+letter, a symbolic link, more than :data:`MAX_MEMBERS` members or more than
+:data:`MAX_UNPACKED_BYTES` unpacked is refused with one message.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat as stat_module
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -22,10 +28,17 @@ from hpo_engine.errors import TrialError
 __all__ = ["resolve_definition", "extract_definition_zip"]
 
 _MAC_METADATA = "__MACOSX"
+#: Most members and bytes (unpacked) a training definition archive may hold.
+MAX_MEMBERS = 20_000
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 
 
 def resolve_definition(
-    url: str | None, base_dir: Path, override: Path | None, cache_dir: Path
+    url: str | None,
+    base_dir: Path,
+    override: Path | None,
+    cache_dir: Path,
+    fetch: Callable[[str], Path | None] | None = None,
 ) -> Path | None:
     """Return the local folder holding the training definition, or ``None`` when there is none.
 
@@ -34,8 +47,11 @@ def resolve_definition(
     A ``.zip`` is extracted into a sub-folder of ``cache_dir`` named after its path, size
     and modification time, so it is extracted once and re-extracted when it changes.
 
-    Raises :class:`TrialError` for a remote URL, a missing path, a file that is not a
-    zip archive, or an archive with members that would land outside its folder.
+    ``fetch(url)`` returns a local copy of a remote archive (``None``: not remote); without
+    it a remote URL is an error naming ``--definition DIR``.
+
+    Raises :class:`TrialError` for a remote URL that cannot be fetched, a missing path, a
+    file that is not a zip archive, or an archive refused by the safety rules.
     """
     if override is not None:
         folder = Path(override).expanduser()
@@ -44,7 +60,13 @@ def resolve_definition(
         return folder.resolve()
     if url is None or not url.strip():
         return None
-    path = _local_path(url.strip(), Path(base_dir))
+    url = url.strip()
+    fetched = fetch(url) if fetch is not None and _is_remote(url) else None
+    if fetched is not None:
+        if not zipfile.is_zipfile(fetched):
+            raise TrialError(f"training_definition_url {url!r}: what it holds is not a .zip archive")
+        return extract_definition_zip(Path(fetched).resolve(), Path(cache_dir))
+    path = _local_path(url, Path(base_dir))
     if path.is_dir():
         return path.resolve()
     if path.is_file():
@@ -54,6 +76,11 @@ def resolve_definition(
             f"training_definition_url {url!r}: {path} is neither a folder nor a .zip archive"
         )
     raise TrialError(f"training_definition_url {url!r}: {path} does not exist")
+
+
+def _is_remote(url: str) -> bool:
+    scheme = urlsplit(url).scheme.lower()
+    return len(scheme) > 1 and scheme != "file"
 
 
 def _local_path(url: str, base_dir: Path) -> Path:
@@ -69,8 +96,8 @@ def _local_path(url: str, base_dir: Path) -> Path:
             raw = unquote(host + parts.path)
     elif scheme and len(scheme) > 1:
         raise TrialError(
-            f"training_definition_url {url!r} is a remote URL ({scheme}); hpo runs training "
-            "definitions from this machine only: download it and pass --definition DIR, "
+            f"training_definition_url {url!r} is a remote URL ({scheme}) that hpo cannot fetch "
+            "(it fetches http://, https:// and s3:// zip archives): download it and pass --definition DIR, "
             "or set training_definition_url to a local folder, file:// URL or .zip"
         )
     else:
@@ -111,12 +138,25 @@ def extract_definition_zip(archive: Path, cache_dir: Path) -> Path:
 
 def _safe_extract(archive: Path, destination: Path) -> None:
     with zipfile.ZipFile(archive) as bundle:
-        for member in bundle.namelist():
+        members = bundle.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise TrialError(f"training definition {archive}: {len(members)} members, more than {MAX_MEMBERS}; refused")
+        total = 0
+        for info in members:
+            member = info.filename
             name = PurePosixPath(member.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts:
+            if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
                 raise TrialError(
                     f"training definition {archive}: member {member!r} would be extracted "
                     "outside its folder"
+                )
+            mode = info.external_attr >> 16
+            if stat_module.S_ISLNK(mode):
+                raise TrialError(f"training definition {archive}: member {member!r} is a symbolic link; refused")
+            total += info.file_size
+            if total > MAX_UNPACKED_BYTES:
+                raise TrialError(
+                    f"training definition {archive}: more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MiB unpacked; refused"
                 )
         bundle.extractall(destination)
 

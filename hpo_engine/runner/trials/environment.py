@@ -37,9 +37,12 @@ def trial_environment(
     """The trial's environment: ``base_env`` (default ``os.environ``) plus the service's variables.
 
     ``DATA_DIR`` is ``spec.data_dir`` when given, else whatever ``base_env`` holds (unset
-    if neither). ``spec.extra_env`` is applied last and may override anything.
+    if neither). ``spec.withheld_env`` (credential variables) are removed from it;
+    ``spec.extra_env`` is applied last and may override anything.
     """
     env = dict(os.environ if base_env is None else base_env)
+    for name in spec.withheld_env:
+        env.pop(name, None)
     env["SUBID"] = str(spec.number)
     env["RESULT_DIR"] = str(paths.result_dir)
     env["LOG_DIR"] = str(paths.log_dir)
