@@ -70,6 +70,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO005": (Severity.ERROR, "the file is empty"),
     "HPO006": (Severity.ERROR, "the top level is not a mapping"),
     "HPO007": (Severity.ERROR, "the file cannot be read as text"),
+    "HPO008": (Severity.ERROR, "aliases expand the document past the budget"),
+    "HPO009": (Severity.ERROR, "the text is too large for a manifest"),
     # Schema
     "HPO101": (Severity.ERROR, "unknown property"),
     "HPO102": (Severity.ERROR, "missing required property"),
@@ -97,4 +99,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO216": (Severity.WARNING, "credentials written in plain text"),
     "HPO217": (Severity.WARNING, "unknown compute configuration"),
     "HPO218": (Severity.ERROR, "no hyper-parameters to optimize"),
+    "HPO220": (Severity.ERROR, "a name or command holds a control character"),
+    "HPO221": (Severity.ERROR, "two training references share one results folder"),
 }

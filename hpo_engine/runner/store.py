@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hpo_engine.manifest.names import folder_name
 from hpo_engine.runner.backends.base import TrialOutcome, TrialState
 from hpo_engine.errors import StoreError
 from hpo_engine.manifest.search_space import SearchSpace
@@ -83,13 +84,8 @@ CREATE TABLE IF NOT EXISTS trials (
 
 
 def safe_name(name: str) -> str:
-    """A folder name made from ``name`` that stays inside its parent.
-
-    Path separators and anything outside ``[A-Za-z0-9._-]`` become ``_``; leading dots are
-    dropped (no ``.``, ``..`` or hidden folders); an empty result becomes ``unnamed``.
-    """
-    text = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")
-    return text[:100] or "unnamed"
+    """A folder name made from ``name`` that stays inside its parent (:func:`hpo_engine.manifest.names.folder_name`)."""
+    return folder_name(name)
 
 
 def store_folder(results_root: Path, experiment: str, reference: str) -> Path:

@@ -49,6 +49,8 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("plaintext-credential.yaml", [(31, 24, W, "HPO216")], 0),
     ("unknown-compute.yaml", [(6, 11, W, "HPO217")], 0),
     ("no-hyper-parameters.yaml", [(15, 23, E, "HPO218")], 1),
+    ("control-character.yaml", [(3, 9, E, "HPO220")], 1),
+    ("shared-folder.yaml", [(26, 9, E, "HPO221")], 1),
     # reading the text
     ("unclosed-bracket.yaml", [(17, 19, E, "HPO001")], 1),
     ("unclosed-quote.yaml", [(3, 9, E, "HPO001")], 1),
@@ -58,6 +60,7 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("empty.yaml", [(1, 1, E, "HPO005")], 1),
     ("comments-only.yaml", [(1, 1, E, "HPO005")], 1),
     ("top-level-list.yaml", [(2, 1, E, "HPO006")], 1),
+    ("alias-bomb.yaml", [(7, 8, E, "HPO008")], 1),
 ]
 
 

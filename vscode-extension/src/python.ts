@@ -46,7 +46,7 @@ export function shellQuote(arg: string, platform: string = process.platform): st
  * from the workspace checkout when the workspace is the hpo project, else from PyPI.
  */
 export function installCommand(python: string, projectDir?: string | null): string {
-  const target = projectDir ? `-e ${shellQuote(projectDir)}` : "hpo";
+  const target = projectDir ? `-e ${shellQuote(projectDir)}` : "hpo-manifests";
   return `${shellQuote(python)} -m pip install ${target}`;
 }
 

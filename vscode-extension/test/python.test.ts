@@ -22,7 +22,7 @@ test("settings substitute workspaceFolder, userHome and env variables", () => {
 });
 
 test("the install hint names the interpreter and quotes paths", () => {
-  assert.equal(installCommand("/v/bin/python"), "/v/bin/python -m pip install hpo");
+  assert.equal(installCommand("/v/bin/python"), "/v/bin/python -m pip install hpo-manifests");
   assert.equal(installCommand("/my venv/python", "/src/hpo"), "'/my venv/python' -m pip install -e /src/hpo");
   assert.equal(shellQuote("C:\\Program Files\\py.exe", "win32"), '"C:\\Program Files\\py.exe"');
   assert.equal(shellQuote("it's", "linux"), `'it'\\''s'`);
