@@ -9,6 +9,7 @@ Layout of ``spec.trial_dir`` (the program's current folder)::
     job-state/              $JOB_STATE_DIR
     command.txt             the command as run, after ${VAR} expansion
     stdout.log, stderr.log  the program's output streams
+    hpo-exit.json           how the command ended (written by the trial launcher)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class TrialPaths:
     command_path: Path
     stdout_path: Path
     stderr_path: Path
+    exit_status_path: Path
 
 
 def trial_paths(trial_dir: Path) -> TrialPaths:
@@ -55,6 +57,7 @@ def trial_paths(trial_dir: Path) -> TrialPaths:
         command_path=trial_dir / "command.txt",
         stdout_path=trial_dir / "stdout.log",
         stderr_path=trial_dir / "stderr.log",
+        exit_status_path=trial_dir / "hpo-exit.json",
     )
 
 
@@ -108,7 +111,7 @@ def _remove_previous_outputs(paths: TrialPaths) -> None:
     for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
         if folder.is_dir():
             shutil.rmtree(folder)
-    for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path):
+    for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path, paths.exit_status_path):
         file.unlink(missing_ok=True)
 
 

@@ -1,0 +1,200 @@
+"""The trial launcher: the process between the engine and a trial's command, that ends the trial's whole tree.
+
+Run as a script (``python -I -S launcher.py PARENT_PID GRACE STATUS_FILE -- argv...``) by
+:func:`hpo_engine.runner.trials.process.start_process`; it imports nothing but the standard
+library, so it starts in a few milliseconds. On Linux it
+
+- becomes a *child subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``): every process the trial
+  starts stays its descendant, even one that forks, calls ``setsid()`` and is left behind
+  by its parent (it is re-parented to the launcher, not to init);
+- asks for SIGTERM when the engine thread that started it dies (``prctl(PR_SET_PDEATHSIG)``),
+  so a SIGKILLed ``hpo run`` does not leave the trial running;
+- runs ``argv`` (``/bin/sh -c COMMAND``) in its own process group, waits for it, writes
+  ``STATUS_FILE`` (JSON: ``exit_code``, negative for a signal; ``stopped``, true when the
+  launcher was told to stop the trial before it ended; ``ended_at``, seconds since the
+  epoch), then SIGKILLs whatever the trial left behind and reaps it;
+- on SIGTERM, SIGINT or SIGHUP (the engine stopping the trial, or the engine gone), sends
+  SIGTERM to every descendant, waits up to GRACE seconds, SIGKILLs the rest.
+
+It exits as its command did (the same code, or killed by the same signal), so the engine
+sees the command's own exit status. Elsewhere than Linux the prctl calls are skipped and
+only the process group is ended.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+import time
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class _Stop(BaseException):
+    """Raised in the launcher by a stop signal, to leave a blocking ``waitpid``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signum)
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def descendants(root: int) -> list[int]:
+    """Pids of every living descendant of ``root`` (from ``/proc``; zombies excluded), parents first."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stream:
+                stat = stream.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) >= 2 and fields[0] not in ("Z", "X"):
+            children.setdefault(int(fields[1]), []).append(int(name))
+    found: list[int] = []
+    queue = [root]
+    while queue:
+        for child in children.get(queue.pop(), ()):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def _signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+
+def _reap(main: int, status: list[int | None]) -> bool:
+    """Reap every ended child without blocking; keep the main child's status. False when no child is left."""
+    while True:
+        try:
+            pid, code = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+        if pid == main:
+            status[0] = code
+
+
+def _end_tree(main: int, status: list[int | None], grace: float) -> None:
+    """SIGTERM every descendant (when ``grace`` > 0), wait up to ``grace`` seconds, SIGKILL the rest, reap all."""
+    me = os.getpid()
+    if grace > 0:
+        _signal_all(descendants(me), signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and _reap(main, status) and descendants(me):
+            time.sleep(0.01)
+    for _ in range(1000):  # a tree that forks while it is killed: repeat until nothing is left
+        left = descendants(me)
+        if not left:
+            break
+        _signal_all(left, signal.SIGKILL)
+        _reap(main, status)
+        time.sleep(0.001)
+    while _reap(main, status):
+        time.sleep(0.001)
+
+
+def _write_status(path: str, status: int | None, stopped: bool) -> None:
+    if not path:
+        return
+    if status is None:
+        exit_code = None
+    elif os.WIFSIGNALED(status):
+        exit_code = -os.WTERMSIG(status)
+    else:
+        exit_code = os.WEXITSTATUS(status)
+    try:
+        temporary = f"{path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump({"exit_code": exit_code, "stopped": stopped, "ended_at": time.time()}, stream)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+def _exit_like(status: int | None) -> None:
+    """Exit with the main child's status: its exit code, or killed by its signal."""
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    if status is not None and os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
+        sys.exit(128 + signum)
+    sys.exit(os.WEXITSTATUS(status) if status is not None else 1)
+
+
+def main(argv: list[str]) -> None:
+    parent, grace, status_path = int(argv[1]), float(argv[2]), argv[3]
+    command = argv[argv.index("--") + 1 :]
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _on_stop)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the engine died before the line above: start nothing
+        sys.exit(128 + signal.SIGTERM)
+    status: list[int | None] = [None]
+    stopped = False
+    main_pid = -1
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # no _Stop between fork and exec
+        main_pid = os.fork()
+        if main_pid == 0:
+            try:
+                for signum in _STOP_SIGNALS:
+                    signal.signal(signum, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+                os.execv(command[0], command)
+            finally:
+                os._exit(127)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        while status[0] is None:
+            pid, code = os.waitpid(-1, 0)  # the main child, or an adopted orphan that ended
+            if pid == main_pid:
+                status[0] = code
+    except _Stop:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        stopped = True
+    except ChildProcessError:
+        pass
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # the tree is ended once, whatever comes now
+    if not stopped:
+        _write_status(status_path, status[0], stopped=False)  # before the leftovers are killed
+        _end_tree(main_pid, status, grace=0.0)
+    else:
+        _end_tree(main_pid, status, grace=grace)
+        _write_status(status_path, status[0], stopped=True)
+    _exit_like(status[0])
+
+
+if __name__ == "__main__":
+    main(sys.argv)
