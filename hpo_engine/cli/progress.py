@@ -93,7 +93,7 @@ def results_table(
             _duration(trial),
         )
     if limit is not None and len(ranked) > limit:
-        table.caption = f"{len(ranked) - limit} more trials: hpo results {folder or '<folder>'}"
+        table.caption = f"best {limit} of {len(ranked)} trials; every trial: hpo results {folder or '<folder>'} --all"
     return table
 
 

@@ -15,7 +15,10 @@ from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console
 from hpo_engine.cli.run_cmd import report_hpo_error
 
-__all__ = ["results_command"]
+__all__ = ["results_command", "DEFAULT_ROWS"]
+
+#: Trials the table shows without ``--limit`` or ``--all`` (the best ones).
+DEFAULT_ROWS = 20
 
 
 class OutputFormat(str, Enum):
@@ -29,15 +32,17 @@ def results_command(
     path: Annotated[Path, typer.Argument(help="A results folder (a store, an experiment or the results root) or a manifest.", show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
     results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show only the best N trials (table).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help=f"Show the best N trials (table; default {DEFAULT_ROWS}).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every trial (table); json and csv always hold every trial.")] = False,
 ) -> None:
-    """Show trials sorted by objective (best first) and write best_config.json beside each store."""
+    """Show the best trials (best first; 20 unless --limit or --all) and write best_config.json beside each store."""
     from hpo_engine.cli.progress import format_value, format_values, results_table
     from hpo_engine.runner.results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
 
     errors = error_console()
     try:
-        loaded = [load_results(folder) for folder in find_store_folders(path, results_root=results)]
+        tabled = output_format is OutputFormat.table
+        loaded = [load_results(folder, with_metrics=not tabled) for folder in find_store_folders(path, results_root=results)]
         for result in loaded:
             result.write_best_config()
     except HpoError as exc:
@@ -53,7 +58,8 @@ def results_command(
     for result in loaded:
         experiment = result.experiment
         title = f"{experiment.experiment} / {experiment.reference}: {experiment.method}, {experiment.direction} {experiment.objective}"
-        console.print(results_table(experiment, result.trials, limit=limit, title=title, folder=result.folder))
+        rows = None if show_all else (limit or DEFAULT_ROWS)
+        console.print(results_table(experiment, result.trials, limit=rows, title=title, folder=result.folder))
         best = result.best
         if best is not None:
             console.print(

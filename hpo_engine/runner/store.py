@@ -383,9 +383,10 @@ class ResultStore:
             attempts=row[12],
         )
 
-    def trials(self, states: Sequence[TrialState] | None = None) -> list[TrialRecord]:
-        """Every trial (or those in ``states``), by number."""
-        sql = f"SELECT {self._COLUMNS} FROM trials"
+    def trials(self, states: Sequence[TrialState] | None = None, *, with_metrics: bool = True) -> list[TrialRecord]:
+        """Every trial (or those in ``states``), by number; without ``with_metrics``, each with empty ``metrics`` (not read)."""
+        columns = self._COLUMNS if with_metrics else self._COLUMNS.replace(" metrics,", " '{}',", 1)
+        sql = f"SELECT {columns} FROM trials"
         params: tuple[Any, ...] = ()
         if states is not None:
             sql += f" WHERE state IN ({', '.join('?' for _ in states)})"

@@ -1,6 +1,6 @@
 """The trial launcher: the process between the engine and a trial's command, that ends the trial's whole tree.
 
-Run as a script (``python -I -S launcher.py PARENT_PID GRACE STATUS_FILE -- argv...``) by
+Run as a script (``python -I -S launcher.py PARENT_PID GRACE STATUS_FILE OUTPUT_LIMIT -- argv...``) by
 :func:`hpo_engine.runner.trials.process.start_process`; it imports nothing but the standard
 library, so it starts in a few milliseconds. On Linux it
 
@@ -14,7 +14,12 @@ library, so it starts in a few milliseconds. On Linux it
   launcher was told to stop the trial before it ended; ``ended_at``, seconds since the
   epoch), then SIGKILLs whatever the trial left behind and reaps it;
 - on SIGTERM, SIGINT or SIGHUP (the engine stopping the trial, or the engine gone), sends
-  SIGTERM to every descendant, waits up to GRACE seconds, SIGKILLs the rest.
+  SIGTERM to every descendant, waits up to GRACE seconds, SIGKILLs the rest;
+- copies the command's stdout and stderr (pipes) to its own (the trial's ``stdout.log`` and
+  ``stderr.log``), keeping at most the last OUTPUT_LIMIT bytes of each: when a file reaches
+  twice that, it is rewritten as one line saying how much was dropped plus the last
+  OUTPUT_LIMIT bytes (0: no limit). The trial is not slowed: the copy is a read and a write
+  per 64 KiB, and a rewrite per OUTPUT_LIMIT bytes.
 
 It exits as its command did (the same code, or killed by the same signal), so the engine
 sees the command's own exit status. Elsewhere than Linux the prctl calls are skipped and
@@ -28,6 +33,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 
 PR_SET_PDEATHSIG = 1
@@ -122,6 +128,40 @@ def _end_tree(main: int, status: list[int | None], grace: float) -> None:
         time.sleep(0.001)
 
 
+_CHUNK = 65536
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def pump(source: int, target: int, limit: int) -> None:
+    """Copy ``source`` to ``target`` until end of file, keeping at most the last ``limit`` bytes
+    (plus one line) of ``target`` once it holds ``2 * limit`` (``limit`` 0: everything)."""
+    total = size = 0
+    try:
+        while True:
+            chunk = os.read(source, _CHUNK)
+            if not chunk:
+                return
+            _write_all(target, chunk)
+            total += len(chunk)
+            size += len(chunk)
+            if limit and size >= 2 * limit:
+                tail = os.pread(target, limit, size - limit)
+                line = f"[hpo: output over {limit} bytes: the first {total - len(tail)} bytes are dropped, the last {len(tail)} kept]\n".encode()
+                os.ftruncate(target, 0)
+                os.lseek(target, 0, os.SEEK_SET)
+                _write_all(target, line + tail)
+                size = len(line) + len(tail)
+    except OSError:
+        return  # the target cannot be written: the command's output is lost, not its run
+    finally:
+        os.close(source)
+
+
 def _write_status(path: str, status: int | None, stopped: bool) -> None:
     if not path:
         return
@@ -154,7 +194,7 @@ def _exit_like(status: int | None) -> None:
 
 
 def main(argv: list[str]) -> None:
-    parent, grace, status_path = int(argv[1]), float(argv[2]), argv[3]
+    parent, grace, status_path, limit = int(argv[1]), float(argv[2]), argv[3], int(argv[4])
     command = argv[argv.index("--") + 1 :]
     for signum in _STOP_SIGNALS:
         signal.signal(signum, _on_stop)
@@ -165,6 +205,8 @@ def main(argv: list[str]) -> None:
     status: list[int | None] = [None]
     stopped = False
     main_pid = -1
+    pipes = [os.pipe(), os.pipe()]  # the command's stdout and stderr
+    pumps: list[threading.Thread] = []
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # no _Stop between fork and exec
         main_pid = os.fork()
@@ -172,10 +214,18 @@ def main(argv: list[str]) -> None:
             try:
                 for signum in _STOP_SIGNALS:
                     signal.signal(signum, signal.SIG_DFL)
+                for stream, (read_end, write_end) in zip((1, 2), pipes):
+                    os.dup2(write_end, stream)
+                    os.close(read_end)
+                    os.close(write_end)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
                 os.execv(command[0], command)
             finally:
                 os._exit(127)
+        for stream, (read_end, write_end) in zip((1, 2), pipes):
+            os.close(write_end)
+            pumps.append(threading.Thread(target=pump, args=(read_end, stream, limit), daemon=True))
+            pumps[-1].start()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         while status[0] is None:
             pid, code = os.waitpid(-1, 0)  # the main child, or an adopted orphan that ended
@@ -193,6 +243,8 @@ def main(argv: list[str]) -> None:
     else:
         _end_tree(main_pid, status, grace=grace)
         _write_status(status_path, status[0], stopped=True)
+    for thread in pumps:  # every writer is gone: the pipes are at their end
+        thread.join(timeout=5.0)
     _exit_like(status[0])
 
 

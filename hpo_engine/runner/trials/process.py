@@ -23,6 +23,7 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_KILL_GRACE_SECONDS",
+    "OUTPUT_LIMIT_BYTES",
     "ProcessEnd",
     "start_process",
     "wait_process",
@@ -37,6 +38,9 @@ _FIRST_POLL = 0.002
 _LONGEST_POLL = 0.1
 #: The launcher script, run by path with ``python -I -S`` (standard library only).
 LAUNCHER = Path(__file__).with_name("launcher.py")
+#: Most bytes of a trial's stdout (and, apart, of its stderr) kept on disk: the last ones.
+#: A file holds at most twice this (see :mod:`~hpo_engine.runner.trials.launcher`).
+OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024
 #: Seconds the engine waits for the launcher past its grace period before it SIGKILLs the group.
 _LAUNCHER_MARGIN = 2.0
 
@@ -60,16 +64,19 @@ def start_process(
     stderr_path: Path,
     exit_status_path: Path | None = None,
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS,
+    output_limit_bytes: int = OUTPUT_LIMIT_BYTES,
 ) -> subprocess.Popen[bytes]:
     """Run ``command`` through ``/bin/sh -c`` in ``cwd`` under the trial launcher, output to files, as a new process group.
 
     The launcher writes ``exit_status_path`` (JSON) when the command ends, and gives the
     trial's processes ``kill_grace_seconds`` between SIGTERM and SIGKILL when it is told
-    to stop. The returned process is the launcher; its exit status is the command's.
+    to stop, and keeps the last ``output_limit_bytes`` of each output stream (0: all). The
+    returned process is the launcher; its exit status is the command's.
     Raises ``OSError`` when the process cannot be started.
     """
-    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(os.getpid()), repr(max(kill_grace_seconds, 0.0)), str(exit_status_path or ""), "--"]
-    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(os.getpid()), repr(max(kill_grace_seconds, 0.0)), str(exit_status_path or ""), str(max(int(output_limit_bytes), 0)), "--"]
+    # read-write: the launcher reads a file's tail back when it cuts the file to its limit
+    with open(stdout_path, "w+b") as stdout, open(stderr_path, "w+b") as stderr:
         return subprocess.Popen(
             [*launcher, "/bin/sh", "-c", command],
             cwd=str(cwd),

@@ -120,19 +120,35 @@ def _copy_definition(definition_dir: Path, trial_dir: Path) -> None:
 
     The last rule matters when the results folder lies inside the definition folder
     (``training_definition_url: .`` with ``./hpo-results``): trials are never copied into trials.
+
+    Symbolic links are copied as links, never followed: a link to a file or folder inside
+    the definition stays as it is (it points into the copy), a link that leads outside it
+    becomes a link to the absolute path it leads to. So nothing outside the definition is
+    copied into a trial, and a link to a parent folder (``up -> ..``) is not a loop.
     """
     if not definition_dir.is_dir():
         raise TrialError(f"training definition folder {definition_dir} does not exist")
     source_root = definition_dir.resolve()
     target = trial_dir.resolve()
+    outside: list[tuple[Path, Path]] = []  # (link in the copy, absolute path it leads to)
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = {name for name in names if name in _NOT_COPIED}
-        base = Path(folder).resolve()
+        base = Path(folder)
         for name in names:
             entry = base / name
-            if entry == target or entry in target.parents:
+            if entry.is_symlink():
+                resolved = entry.resolve()
+                if resolved != source_root and source_root not in resolved.parents:
+                    outside.append((target / entry.relative_to(source_root), resolved))
+                    skipped.add(name)
+                continue
+            if entry.resolve() == target or entry.resolve() in target.parents:
                 skipped.add(name)
         return skipped
 
-    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True, symlinks=True)
+    for link, destination in outside:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(destination)

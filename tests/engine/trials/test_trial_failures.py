@@ -254,3 +254,25 @@ def test_the_exit_status_is_the_commands_own(make_spec) -> None:
     assert killed.exit_code == -11 and killed.failure_reason == "killed by signal SIGSEGV"
     exited = run_trial(make_spec("raise SystemExit(3)", number=2))
     assert exited.exit_code == 3
+
+
+def test_output_over_the_limit_keeps_a_bounded_tail(make_spec) -> None:
+    from hpo_engine.runner.trials.process import OUTPUT_LIMIT_BYTES
+
+    program = f"""
+    import sys
+    line = "x" * 1023 + "\\n"
+    for _ in range({3 * OUTPUT_LIMIT_BYTES // 1024 + 100}):  # three limits and a bit of output
+        sys.stdout.write(line)
+    sys.stderr.write("only a little on stderr\\n")
+    print("accuracy=0.5")
+    """
+    spec = make_spec(program)
+    outcome = run_trial(spec)
+    assert outcome.state is TrialState.COMPLETE and outcome.objective == 0.5  # the last line is kept
+    size = spec.trial_dir.joinpath("stdout.log").stat().st_size
+    assert OUTPUT_LIMIT_BYTES <= size < 2 * OUTPUT_LIMIT_BYTES + 200
+    with open(spec.trial_dir / "stdout.log", "rb") as stream:
+        first = stream.readline().decode()
+    assert first.startswith(f"[hpo: output over {OUTPUT_LIMIT_BYTES} bytes: the first ") and "are dropped" in first
+    assert (spec.trial_dir / "stderr.log").read_text() == "only a little on stderr\n"
