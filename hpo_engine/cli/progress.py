@@ -32,6 +32,7 @@ __all__ = [
     "format_value",
     "format_values",
     "results_table",
+    "hidden_trials_note",
     "summary_json",
 ]
 
@@ -92,9 +93,14 @@ def results_table(
             *(format_value(trial.values.get(name, "")) for name in names),
             _duration(trial),
         )
-    if limit is not None and len(ranked) > limit:
-        table.caption = f"best {limit} of {len(ranked)} trials; every trial: hpo results {folder or '<folder>'} --all"
     return table
+
+
+def hidden_trials_note(trials: Sequence[TrialRecord], limit: int | None, folder: Path | None) -> str | None:
+    """The line printed under a table cut at ``limit`` rows (``None`` when every trial is shown)."""
+    if limit is None or len(trials) <= limit:
+        return None
+    return f"best {limit} of {len(trials)} trials shown; every trial: hpo results {folder or '<folder>'} --all"
 
 
 class RichReporter(Reporter):
@@ -198,6 +204,9 @@ class RichReporter(Reporter):
         experiment = summary.experiment
         self.console.print()
         self.console.print(results_table(experiment, summary.trials, limit=self.table_rows, folder=summary.folder))
+        note = hidden_trials_note(summary.trials, self.table_rows, summary.folder)
+        if note:
+            self.console.print(note, style="dim", highlight=False, soft_wrap=True, markup=False)
         counts = ", ".join(
             f"{summary.count(state)} {state.value}" for state in TrialState if summary.count(state)
         )

@@ -36,7 +36,7 @@ def results_command(
     show_all: Annotated[bool, typer.Option("--all", help="Show every trial (table); json and csv always hold every trial.")] = False,
 ) -> None:
     """Show the best trials (best first; 20 unless --limit or --all) and write best_config.json beside each store."""
-    from hpo_engine.cli.progress import format_value, format_values, results_table
+    from hpo_engine.cli.progress import format_value, format_values, hidden_trials_note, results_table
     from hpo_engine.runner.results import BEST_CONFIG_FILENAME, find_store_folders, load_results, results_csv, results_json
 
     errors = error_console()
@@ -60,6 +60,9 @@ def results_command(
         title = f"{experiment.experiment} / {experiment.reference}: {experiment.method}, {experiment.direction} {experiment.objective}"
         rows = None if show_all else (limit or DEFAULT_ROWS)
         console.print(results_table(experiment, result.trials, limit=rows, title=title, folder=result.folder))
+        note = hidden_trials_note(result.trials, rows, result.folder)
+        if note:
+            console.print(note, style="dim", highlight=False, soft_wrap=True, markup=False)
         best = result.best
         if best is not None:
             console.print(
