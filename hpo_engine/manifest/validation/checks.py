@@ -302,9 +302,11 @@ def _variable_problems(ctx: _Context, path: list[Any], command: str) -> None:
     reported: set[str] = set()
     for match in _VARIABLE.finditer(source):
         name = match.group(1) or match.group(2)
-        if name in STANDARD_VARIABLES or name in ctx.environ or name in reported:
+        if name in reported or name in STANDARD_VARIABLES:
             continue
-        reported.add(name)
+        reported.add(name)  # each name is looked up once (os.environ lookups are slow)
+        if name in ctx.environ:
+            continue
         span = Span(ctx.doc.position(base + match.start()), ctx.doc.position(base + match.end()))
         ranked = rank_similar(name, STANDARD_VARIABLES)
         written = match.group(0)
