@@ -8,7 +8,8 @@ system, of the child) of several runs:
 * ``hpo results STORE`` -- the default: the best 20 trials;
 * ``hpo results STORE --all`` -- every trial, as a table;
 * ``hpo results STORE --format json`` and ``--format csv`` -- every trial;
-* the peer: Optuna with the same trials in its SQLite storage, a process that loads the study
+* the peer: Optuna with the same trials in its SQLite storage (values, objective and one user
+  attribute; no learning curves, which would make its store larger and slower to build), a process that loads the study
   and prints its best 20 trials (``study.get_trials()`` sorted by value, one line each; its
   ``trials_dataframe()`` needs pandas, not installed here), and the same for every trial.
 
@@ -86,7 +87,7 @@ def build_optuna_study(path: Path, points: list[tuple[dict, float]]) -> str:
     }
     study.add_trials(
         [
-            optuna.trial.create_trial(params=values, distributions=distributions, value=objective, intermediate_values={s: objective * s / 10 for s in range(10)}, user_attrs={"loss": 1 - objective})
+            optuna.trial.create_trial(params=values, distributions=distributions, value=objective, user_attrs={"loss": 1 - objective})
             for values, objective in points
         ]
     )
