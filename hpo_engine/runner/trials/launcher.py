@@ -110,6 +110,8 @@ def _reap(main: int, status: list[int | None]) -> bool:
 
 def _end_tree(main: int, status: list[int | None], grace: float) -> None:
     """SIGTERM every descendant (when ``grace`` > 0), wait up to ``grace`` seconds, SIGKILL the rest, reap all."""
+    if not _reap(main, status):
+        return  # no child at all: as a subreaper, then no descendant either (no /proc scan)
     me = os.getpid()
     if grace > 0:
         _signal_all(descendants(me), signal.SIGTERM)
