@@ -19,6 +19,8 @@ __all__ = ["Settings", "parse_settings", "SECTION"]
 
 #: The configuration section the server asks the client for.
 SECTION = "hpo"
+#: Most grid points one ``hpo.previewSearchSpace`` answer holds, whatever the request asks.
+PREVIEW_POINTS_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ class Settings:
 _FIELDS: dict[str, tuple[tuple[str, ...], str, int, int]] = {
     # field: (path under "hpo", json name, minimum, maximum)
     "debounce_ms": (("validation", "debounceMs"), "hpo.validation.debounceMs", 0, 10_000),
-    "preview_max_points": (("preview", "maxPoints"), "hpo.preview.maxPoints", 1, 10_000),
+    "preview_max_points": (("preview", "maxPoints"), "hpo.preview.maxPoints", 1, PREVIEW_POINTS_LIMIT),
 }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "results_table",
     "run_summary_json",
     "savings_text",
+    "hidden_trials_note",
 ]
 
 _STATE_STYLE = {
@@ -98,9 +99,14 @@ def results_table(
             *([format_value(trial.step_reached) if trial.step_reached is not None else ""] if with_steps else []),
             _duration(trial),
         )
-    if limit is not None and len(ranked) > limit:
-        table.caption = f"{len(ranked) - limit} more trials: hpo results {folder or '<folder>'}"
     return table
+
+
+def hidden_trials_note(trials: Sequence[TrialRecord], limit: int | None, folder: Path | None) -> str | None:
+    """The line printed under a table cut at ``limit`` rows (``None`` when every trial is shown)."""
+    if limit is None or len(trials) <= limit:
+        return None
+    return f"best {limit} of {len(trials)} trials shown; every trial: hpo results {folder or '<folder>'} --all"
 
 
 class RichReporter(Reporter):
@@ -210,6 +216,9 @@ class RichReporter(Reporter):
         experiment = summary.experiment
         self.console.print()
         self.console.print(results_table(experiment, summary.trials, limit=self.table_rows, folder=summary.folder))
+        note = hidden_trials_note(summary.trials, self.table_rows, summary.folder)
+        if note:
+            self.console.print(note, style="dim", highlight=False, soft_wrap=True, markup=False)
         counts = ", ".join(
             f"{summary.count(state)} {state.value}" for state in TrialState if summary.count(state)
         )

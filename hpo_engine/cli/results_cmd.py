@@ -16,7 +16,10 @@ from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console
 from hpo_engine.cli.run_cmd import report_error, report_hpo_error
 
-__all__ = ["results_command"]
+__all__ = ["results_command", "DEFAULT_ROWS"]
+
+#: Trials the table shows without ``--limit`` or ``--all`` (the best ones).
+DEFAULT_ROWS = 20
 
 
 class OutputFormat(str, Enum):
@@ -30,21 +33,24 @@ def results_command(
     path: Annotated[str, typer.Argument(help="A results folder (a store, an experiment or the results root), a manifest, or s3://BUCKET/PREFIX of uploaded results.", show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
     results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Show only the best N trials (table).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help=f"Show the best N trials (table; default {DEFAULT_ROWS}).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every trial (table); json and csv always hold every trial.")] = False,
     endpoint_url: Annotated[Optional[str], typer.Option("--endpoint-url", metavar="URL", help="With s3://: the S3 server (default: $AWS_ENDPOINT_URL, else AWS). Credentials come from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.")] = None,
 ) -> None:
-    """Show trials sorted by objective (best first) and write best_config.json beside each store.
+    """Show the best trials (best first; 20 unless --limit or --all) and write best_config.json beside each store.
 
     With s3://BUCKET/PREFIX, the store snapshots uploaded under it are read back (nothing is written).
     """
+    rows = None if show_all else (limit or DEFAULT_ROWS)
     if path.startswith("s3://"):
-        _s3_results(path, endpoint_url, output_format, limit)
+        _s3_results(path, endpoint_url, output_format, rows)
         return
     from hpo_engine.runner.results import find_store_folders, load_results, results_csv, results_json
 
     errors = error_console()
     try:
-        loaded = [load_results(folder) for folder in find_store_folders(Path(path), results_root=results)]
+        tabled = output_format is OutputFormat.table
+        loaded = [load_results(folder, with_metrics=not tabled) for folder in find_store_folders(Path(path), results_root=results)]
         for result in loaded:
             result.write_best_config()
     except HpoError as exc:
@@ -56,7 +62,7 @@ def results_command(
     if output_format is OutputFormat.csv:
         typer.echo(results_csv(loaded), nl=False)
         return
-    _print_tables(loaded, limit)
+    _print_tables(loaded, rows)
 
 
 def _s3_results(url: str, endpoint_url: str | None, output_format: OutputFormat, limit: int | None) -> None:
@@ -91,7 +97,7 @@ def _s3_results(url: str, endpoint_url: str | None, output_format: OutputFormat,
 
 def _print_tables(loaded: list, limit: int | None, where: list[str] | None = None) -> None:
     """One table per store; ``where`` names them when they were read from a bucket (no best_config.json written)."""
-    from hpo_engine.cli.progress import format_value, format_values, results_table
+    from hpo_engine.cli.progress import format_value, format_values, hidden_trials_note, results_table
     from hpo_engine.runner.results import BEST_CONFIG_FILENAME
 
     console = Console()
@@ -99,6 +105,9 @@ def _print_tables(loaded: list, limit: int | None, where: list[str] | None = Non
         experiment = result.experiment
         title = f"{experiment.experiment} / {experiment.reference}: {experiment.method}, {experiment.direction} {experiment.objective}"
         console.print(results_table(experiment, result.trials, limit=limit, title=title, folder=where[index] if where else result.folder))
+        note = hidden_trials_note(result.trials, limit, where[index] if where else result.folder)
+        if note:
+            console.print(note, style="dim", highlight=False, soft_wrap=True, markup=False)
         best = result.best
         if best is not None:
             console.print(

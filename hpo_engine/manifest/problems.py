@@ -70,6 +70,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO005": (Severity.ERROR, "the file is empty"),
     "HPO006": (Severity.ERROR, "the top level is not a mapping"),
     "HPO007": (Severity.ERROR, "the file cannot be read as text"),
+    "HPO008": (Severity.ERROR, "aliases expand the document past the budget"),
+    "HPO009": (Severity.ERROR, "the text is too large for a manifest"),
     # Schema
     "HPO101": (Severity.ERROR, "unknown property"),
     "HPO102": (Severity.ERROR, "missing required property"),
@@ -107,4 +109,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO252": (Severity.WARNING, "unknown storage type"),
     "HPO253": (Severity.WARNING, "training definition URL that cannot be fetched"),
     "HPO254": (Severity.INFO, "${VAR} in a storage reference that is not set"),
+    "HPO220": (Severity.ERROR, "a name or command holds a control character"),
+    "HPO221": (Severity.ERROR, "two training references share one results folder"),
 }

@@ -29,9 +29,21 @@ def similarity(word: str, candidate: str) -> float:
     return ratio
 
 
+def _may_reach(a: str, b: str, cutoff: float) -> bool:
+    """False when :func:`similarity` of the normalized words ``a`` and ``b`` is surely below ``cutoff``.
+
+    A ratio is at most ``2 * min(len) / (len(a) + len(b))``; checking that first keeps a
+    megabyte-long word from being compared character by character (linear, not quadratic, time).
+    """
+    if not a or not b or a == b or a.startswith(b) or b.startswith(a):
+        return True
+    return 2 * min(len(a), len(b)) / (len(a) + len(b)) >= cutoff
+
+
 def rank_similar(word: str, candidates: Iterable[str], *, cutoff: float = 0.6, limit: int = 3) -> list[str]:
     """Candidates close to ``word``, most similar first (ties keep the candidates' order)."""
-    scored = [(similarity(word, c), i, c) for i, c in enumerate(dict.fromkeys(candidates)) if c != word]
+    normal = _normal(word)
+    scored = [(similarity(word, c), i, c) for i, c in enumerate(dict.fromkeys(candidates)) if c != word and _may_reach(normal, _normal(c), cutoff)]
     scored = [item for item in scored if item[0] >= cutoff]
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [c for _, _, c in scored[:limit]]

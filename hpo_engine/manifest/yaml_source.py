@@ -43,7 +43,15 @@ __all__ = [
     "Node",
     "SourceDocument",
     "parse_yaml",
+    "MAX_ALIAS_EXPANSION",
+    "MAX_DOCUMENT_CHARS",
 ]
+
+#: Nodes that aliases (``*name``) may add to a document once expanded, all aliases together.
+#: A manifest needs a few hundred at most; a 9-line "billion laughs" file asks for 10**9.
+MAX_ALIAS_EXPANSION = 100_000
+#: Longest text parsed, in code points (the CLI refuses larger files before reading them).
+MAX_DOCUMENT_CHARS = 20 * 1024 * 1024
 
 PathItem = Union[str, int]
 
@@ -104,14 +112,31 @@ Node = Union[ScalarNode, MappingNode, SequenceNode]
 
 @dataclass(slots=True)
 class TextLines:
-    """A text with its line offsets: 0-based positions (code points) <-> offsets, lines, slices."""
+    """A text with its line offsets: 0-based positions (code points) <-> offsets, lines, slices.
+
+    Lines are broken at CR, LF and CRLF only, as LSP clients break them. YAML also breaks
+    lines at U+0085, U+2028 and U+2029 and skips a leading BOM, so parser marks are turned
+    into positions through their code-point index (:meth:`mark_position`), never used as is
+    when the text holds one of those.
+    """
 
     text: str
     line_starts: list[int]
+    #: True when parser marks' (line, column) are already positions of this line model.
+    marks_are_positions: bool = True
 
     @classmethod
     def of(cls, text: str) -> "TextLines":
-        return cls(text, _line_starts(text))
+        return cls(text, _line_starts(text), not text.startswith("\ufeff") and _YAML_ONLY_BREAK.search(text) is None)
+
+    def mark_position(self, mark: Any) -> Position:
+        """The 0-based position, inside the text, of a ruamel.yaml / libyaml mark (code-point ``index``)."""
+        if self.marks_are_positions:
+            last = len(self.line_starts) - 1
+            if mark.line < last or (mark.line == last and self.line_starts[last] + mark.column <= len(self.text)):
+                return Position(mark.line, mark.column)
+        shift = 1 if self.text.startswith("\ufeff") else 0  # the parser skips the BOM
+        return self.position(min(max(mark.index + shift, 0), len(self.text)))
 
     def offset(self, position: Position) -> int:
         """Code-point offset in :attr:`text` of a 0-based ``position`` (clamped to the text)."""
@@ -239,6 +264,8 @@ class SourceDocument:
 
 #: Line breaks as YAML and LSP count them: "\r\n", "\r" or "\n".
 _LINE_BREAK = re.compile("\r\n|\r|\n")
+#: Line breaks for YAML only (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): LSP clients do not break there.
+_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
 
 
 def _line_starts(text: str) -> list[int]:
@@ -336,8 +363,12 @@ def _resolve_plain(text: str) -> str:
     return _TAG + "str"
 
 
-def _mark_position(mark: Any) -> Position:
-    return Position(mark.line, mark.column)
+class _AliasBudgetExceeded(Exception):
+    """Aliases would expand the document past :data:`MAX_ALIAS_EXPANSION` nodes (at ``mark``)."""
+
+    def __init__(self, mark: Any, anchor: str, expanded: int) -> None:
+        super().__init__(anchor)
+        self.mark, self.anchor, self.expanded = mark, anchor, expanded
 
 
 class _Builder:
@@ -352,6 +383,12 @@ class _Builder:
         self.doc = document
         self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Node, Any]] = {}
+        #: Expanded size (nodes, aliases counted as what they stand for) of each anchored node.
+        self.anchor_sizes: dict[str, int] = {}
+        #: Nodes that aliases have added so far (see :data:`MAX_ALIAS_EXPANSION`).
+        self.alias_expansion = 0
+        #: Expanded size of the node built last.
+        self.last_size = 0
 
     def node(self, event: Any, events: Iterator[Any]) -> tuple[Node, Any]:
         kind = type(event)
@@ -361,36 +398,49 @@ class _Builder:
                 tag = _TAG + tag[2:]
             value = _scalar_value(tag, event.value)
             result: tuple[Node, Any] = (
-                ScalarNode(value, Span(Position(event.start_mark.line, event.start_mark.column), Position(event.end_mark.line, event.end_mark.column)), tag, event.style or None),
+                ScalarNode(value, Span(self.doc.mark_position(event.start_mark), self.doc.mark_position(event.end_mark)), tag, event.style or None),
                 value,
             )
+            size = 1
         elif kind is SequenceStartEvent:
             items, data = [], []
+            size = 1
             for child in events:
                 if type(child) is SequenceEndEvent:
                     end = child.end_mark
                     break
                 node, value = self.node(child, events)
+                size += self.last_size
                 items.append(node)
                 data.append(value)
-            span = Span(_mark_position(event.start_mark), _mark_position(end))
+            span = Span(self.doc.mark_position(event.start_mark), self.doc.mark_position(end))
             result = (SequenceNode(items, span, bool(event.flow_style)), data)
         elif kind is MappingStartEvent:
-            result = self.mapping(event, events)
+            result, size = self.mapping(event, events)
         elif kind is AliasEvent:
             node, value = self.anchors.get(event.anchor, (None, None))
             if node is None:
-                span = Span(_mark_position(event.start_mark), _mark_position(event.end_mark))
+                span = Span(self.doc.mark_position(event.start_mark), self.doc.mark_position(event.end_mark))
                 node, value = ScalarNode(None, span, _TAG + "null"), None
+                self.last_size = 1
+                return node, value
+            self.last_size = self.anchor_sizes.get(event.anchor, 1)
+            self.alias_expansion += self.last_size
+            if self.alias_expansion > MAX_ALIAS_EXPANSION:
+                raise _AliasBudgetExceeded(event.start_mark, event.anchor, self.alias_expansion)
             return node, value
         else:  # pragma: no cover - the parser only yields node events here
             raise YAMLError(f"unexpected {kind.__name__}")
         anchor = getattr(event, "anchor", None)
         if anchor:
             self.anchors[anchor] = result
+            self.anchor_sizes[anchor] = size
+        self.last_size = size
         return result
 
-    def mapping(self, event: Any, events: Iterator[Any]) -> tuple[Node, Any]:
+    def mapping(self, event: Any, events: Iterator[Any]) -> tuple[tuple[Node, Any], int]:
+        """The mapping node and its data, and its expanded size in nodes."""
+        size = 1
         entries: list[Entry] = []
         index: dict[str, Entry] = {}
         data: dict[str, Any] = {}
@@ -399,9 +449,11 @@ class _Builder:
                 end = key_event.end_mark
                 break
             key_node, key_value = self.node(key_event, events)
+            size += self.last_size
             key = _key_text(key_value) if isinstance(key_node, ScalarNode) else self.doc.slice(key_node.span)
             key_span = key_node.span
             value_node, value = self.node(next(events), events)
+            size += self.last_size
             if key in index:
                 self.problems.append(self._duplicate(key, key_span, value_node, index[key]))
                 continue
@@ -409,8 +461,8 @@ class _Builder:
             entries.append(entry)
             index[key] = entry
             data[key] = value
-        span = Span(_mark_position(event.start_mark), _mark_position(end))
-        return MappingNode(entries, span, bool(event.flow_style), index), data
+        span = Span(self.doc.mark_position(event.start_mark), self.doc.mark_position(end))
+        return (MappingNode(entries, span, bool(event.flow_style), index), data), size
 
     def documents(self, events: Iterator[Any]) -> Iterator[tuple[Node | None, Any, Any]]:
         """``(root, data, start_mark)`` per document; an empty document gives ``(None, None, mark)``."""
@@ -445,11 +497,12 @@ def _reading_problem(code: str, message: str, span: Span) -> Problem:
 def _word_span(text: TextLines, line: int, column: int) -> Span:
     """From ``column`` to the end of the non-blank run there (at least one character)."""
     content = text.line_text(line).rstrip("\r")
+    column = min(column, len(content))
     end = column
     while end < len(content) and not content[end].isspace():
         end += 1
     if end == column:
-        end = min(column + 1, max(len(content), column))
+        end = min(column + 1, len(content))
     return Span(Position(line, column), Position(line, end))
 
 
@@ -492,32 +545,38 @@ def _syntax_problem(error: MarkedYAMLError, text: TextLines) -> Problem:
     problem = (error.problem or "syntax error").strip()
     context = (error.context or "").strip()
     opening = _CONTEXT_AT_OPENING.get(context)
-    if context == "while parsing a flow node" and error.problem_mark is not None:
+    problem_at = text.mark_position(error.problem_mark) if error.problem_mark is not None else None
+    context_at = text.mark_position(error.context_mark) if error.context_mark is not None else None
+    if context == "while parsing a flow node" and problem_at is not None:
         # e.g. "a: [" or "a: [1," at the end of the text: the parser's marks are both at
         # the end, so find the bracket that is still open there.
-        end = Position(error.problem_mark.line, error.problem_mark.column)
+        end = problem_at
         rest = text.text[text.offset(end) :].lstrip()
         opener = _unclosed_flow_opener(text, end) if rest == "" or rest.startswith(("...", "---")) else None
         if opener is not None:
             bracket = text.line_text(opener.line)[opener.column]
-            message = f"YAML syntax error: '{bracket}' is never closed (the text ends on line {error.problem_mark.line + 1})"
+            message = f"YAML syntax error: '{bracket}' is never closed (the text ends on line {problem_at.line + 1})"
             return _reading_problem("HPO001", message, Span.at(opener.line, opener.column, opener.line, opener.column + 1))
-    if opening and error.context_mark is not None:
-        mark = error.context_mark
+    if opening and context_at is not None:
         found = problem.replace("but found", "found").replace("but got", "found")
-        message = f"YAML syntax error: {opening} ({found} on line {error.problem_mark.line + 1})" if error.problem_mark else f"YAML syntax error: {opening}"
-        return _reading_problem("HPO001", message, Span.at(mark.line, mark.column, mark.line, mark.column + 1))
-    mark = error.problem_mark or error.context_mark
-    line, column = (mark.line, mark.column) if mark is not None else (0, 0)
+        message = f"YAML syntax error: {opening} ({found} on line {problem_at.line + 1})" if problem_at else f"YAML syntax error: {opening}"
+        return _reading_problem("HPO001", message, _char_span(text, context_at))
+    line, column = problem_at or context_at or (0, 0)
     if "\t" in problem or "'\\t'" in problem:
-        return _reading_problem("HPO003", "A tab character is used for indentation: YAML indents with spaces only.", Span.at(line, column, line, column + 1))
+        return _reading_problem("HPO003", "A tab character is used for indentation: YAML indents with spaces only.", _char_span(text, Position(line, column)))
     message = f"YAML syntax error: {problem}"
     if context:
         message += f" ({context}"
-        if error.context_mark is not None and error.context_mark.line != line:
-            message += f" started on line {error.context_mark.line + 1}"
+        if context_at is not None and context_at.line != line:
+            message += f" started on line {context_at.line + 1}"
         message += ")"
     return _reading_problem("HPO001", message, _word_span(text, line, column))
+
+
+def _char_span(text: TextLines, at: Position) -> Span:
+    """The one character at ``at`` (zero width at the end of a line or of the text)."""
+    width = 1 if at.column < len(text.line_text(at.line)) else 0
+    return Span(at, Position(at.line, at.column + width))
 
 
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
@@ -544,9 +603,13 @@ def _tab_problems(text: TextLines) -> list[Problem]:
 
 
 def parse_yaml(text: str) -> SourceDocument:
-    """Parse ``text``; never raises. Problems are reading problems only (HPO001-HPO007)."""
-    raw_text = TextLines.of(text)
+    """Parse ``text``; never raises. Problems are reading problems only (HPO001-HPO009)."""
     problems: list[Problem] = []
+    if len(text) > MAX_DOCUMENT_CHARS:
+        message = f"The text is too large for a manifest ({len(text):,} characters; the limit is {MAX_DOCUMENT_CHARS:,}): it is not read."
+        problems.append(_reading_problem("HPO009", message, Span.at(0, 0, 0, 0)))
+        return SourceDocument(text, None, None, tuple(problems), TextLines(text, [0]))
+    raw_text = TextLines.of(text)
     if "\x00" in text:
         problems.append(_reading_problem("HPO007", "The file holds NUL bytes: it is binary, not YAML text.", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
@@ -560,11 +623,19 @@ def parse_yaml(text: str) -> SourceDocument:
                     _reading_problem(
                         "HPO004",
                         "A second YAML document starts here: a manifest is one document (remove the '---' and what follows, or split the file).",
-                        _second_document_span(raw_text, start_mark.line),
+                        _second_document_span(raw_text, raw_text.mark_position(start_mark).line),
                     )
                 )
                 break
             roots.append((root_node, root_data))
+    except _AliasBudgetExceeded as error:
+        at = raw_text.mark_position(error.mark)
+        message = (
+            f"The alias '*{error.anchor}' expands the document past {MAX_ALIAS_EXPANSION:,} nodes "
+            f"(aliases nested in aliases repeat their content): the file is not read further. Write the values out, or use fewer nested aliases."
+        )
+        problems.append(_reading_problem("HPO008", message, Span(at, Position(at.line, at.column + 1 + len(error.anchor)))))
+        return SourceDocument(text, None, None, tuple(problems), raw_text)
     except MarkedYAMLError as error:
         problem = _syntax_problem(error, raw_text)
         problems.extend(tab_problems)

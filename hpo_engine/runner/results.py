@@ -192,10 +192,11 @@ def find_store_folders(path: Path, *, results_root: Path = DEFAULT_RESULTS_ROOT)
     return found
 
 
-def load_results(folder: Path) -> StoreResults:
+def load_results(folder: Path, *, with_metrics: bool = True) -> StoreResults:
+    """The experiment and trials of the store in ``folder``; ``with_metrics=False`` skips reading metrics (a table does not show them)."""
     try:
         with ResultStore.open(folder) as store:
-            return StoreResults(folder, store.experiment, store.trials(), store.curves())
+            return StoreResults(folder, store.experiment, store.trials(with_metrics=with_metrics), store.curves())
     except StoreError:
         raise
     except Exception as exc:  # pragma: no cover - sqlite raising something unexpected

@@ -251,8 +251,11 @@ def _locked(folder: Path) -> Iterator[None]:
     """Hold ``<folder>/.lock`` (released by the OS even on SIGKILL)."""
     import fcntl
 
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / LOCK_FILENAME, "a+")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK_FILENAME, "a+")
+    except OSError as exc:
+        raise StoreError(f"cannot write to the results folder {folder}: {exc.strerror or exc} (pass --results DIR for a writable folder)") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -544,6 +547,23 @@ def _stop_orphans(folder: Path) -> list[int]:
     return killed
 
 
+def _adopt_unwatched(run: _ReferenceRun, store: ResultStore) -> list[int]:
+    """Record the trials still marked running whose command completed after the previous run died; their numbers.
+
+    Only a COMPLETE outcome is adopted (the launcher's ``hpo-exit.json`` says the command
+    ended by itself with its result files in place); anything else is rerun.
+    """
+    from hpo_engine.runner.trials.execute import finished_unwatched
+
+    adopted = []
+    for trial in store.trials([TrialState.RUNNING]):
+        outcome = finished_unwatched(run.spec(store, trial.number, trial.values), trial.started_at)
+        if outcome is not None and outcome.state is TrialState.COMPLETE:
+            store.record_outcome(outcome)
+            adopted.append(trial.number)
+    return adopted
+
+
 def _set_aside(store: ResultStore, number: int) -> None:
     """Move an interrupted attempt's folder to ``interrupted/<number>-<attempt>`` so its files cannot be mistaken for the rerun's.
 
@@ -616,9 +636,13 @@ def run_reference(
         store = _open_store(folder, record, options.resume, reporter)
         discard = False
         try:
+            adopted = _adopt_unwatched(run, store)
             interrupted = store.mark_interrupted("the previous `hpo run` stopped while it ran")
             reporter.reference_started(store.experiment, folder, store.trials(), run.parallel)
             run.storage.start(store.trials())
+            if adopted:
+                which = f"trial {adopted[0]}" if len(adopted) == 1 else f"trials {', '.join(map(str, adopted))}"
+                reporter.note(f"{which} finished while no `hpo run` was watching: recorded from its folder, not rerun")
             if interrupted:
                 which = f"trial {interrupted[0]} was" if len(interrupted) == 1 else f"trials {', '.join(map(str, interrupted))} were"
                 reporter.note(f"{which} running when the previous run stopped")

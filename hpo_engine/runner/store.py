@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hpo_engine.manifest.names import folder_name
 from hpo_engine.runner.backends.base import TrialOutcome
-
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import StoreError
 from hpo_engine.manifest.search_space import SearchSpace
@@ -86,13 +85,8 @@ CREATE TABLE IF NOT EXISTS trials (
 
 
 def safe_name(name: str) -> str:
-    """A folder name made from ``name`` that stays inside its parent.
-
-    Path separators and anything outside ``[A-Za-z0-9._-]`` become ``_``; leading dots are
-    dropped (no ``.``, ``..`` or hidden folders); an empty result becomes ``unnamed``.
-    """
-    text = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")
-    return text[:100] or "unnamed"
+    """A folder name made from ``name`` that stays inside its parent (:func:`hpo_engine.manifest.names.folder_name`)."""
+    return folder_name(name)
 
 
 def store_folder(results_root: Path, experiment: str, reference: str) -> Path:
@@ -401,9 +395,10 @@ class ResultStore(CurveStore):
             step_reached=row[14],
         )
 
-    def trials(self, states: Sequence[TrialState] | None = None) -> list[TrialRecord]:
-        """Every trial (or those in ``states``), by number."""
-        sql = f"SELECT {self._COLUMNS} FROM trials"
+    def trials(self, states: Sequence[TrialState] | None = None, *, with_metrics: bool = True) -> list[TrialRecord]:
+        """Every trial (or those in ``states``), by number; without ``with_metrics``, each with empty ``metrics`` (not read)."""
+        columns = self._COLUMNS if with_metrics else self._COLUMNS.replace(" metrics,", " '{}',", 1)
+        sql = f"SELECT {columns} FROM trials"
         params: tuple[Any, ...] = ()
         if states is not None:
             sql += f" WHERE state IN ({', '.join('?' for _ in states)})"

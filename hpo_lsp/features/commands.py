@@ -8,14 +8,21 @@ the core's ``SearchSpace.to_json(max_points)`` table (per parameter: kind, value
 bounds, count; the first N points) — or an ``error``. When there is no section to show
 and the manifest has errors (a YAML syntax error...), the answer's ``error`` names the
 first one (1-based line, as the CLI prints it).
+
+``maxPoints`` is capped at :data:`~hpo_lsp.settings.PREVIEW_POINTS_LIMIT` (each section
+says the ``max_points`` it used), and the points are computed in a worker thread, so a
+large request neither stalls the server nor delays other requests; ``$/cancelRequest``
+answers it at once (RequestCancelled).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..convert import plain_json
+from ..settings import PREVIEW_POINTS_LIMIT
 from ..summaries import summarize_section
 
 if TYPE_CHECKING:
@@ -46,7 +53,8 @@ def register(server: "HpoLanguageServer") -> None:
         analysis = await server.documents.analysis(uri)
         if analysis is None:
             return None
-        max_points = points if isinstance(points, int) and points > 0 else server.settings.preview_max_points
+        max_points = points if isinstance(points, int) and not isinstance(points, bool) and points > 0 else server.settings.preview_max_points
+        max_points = min(max_points, PREVIEW_POINTS_LIMIT)
         sections = []
         for section_path, section in analysis.sections():
             if path is not None and list(section_path) != list(path):
@@ -62,7 +70,8 @@ def register(server: "HpoLanguageServer") -> None:
             if summary.space is None:
                 entry["error"] = summary.error
             else:
-                entry.update(summary.space.to_json(max_points=max_points))
+                entry.update(await asyncio.to_thread(summary.space.to_json, max_points=max_points))
+                entry["max_points"] = max_points
             sections.append(entry)
         result: dict[str, Any] = {"uri": uri, "version": analysis.version, "sections": sections}
         errors = [p for p in analysis.problems if str(getattr(p.severity, "value", p.severity)) == "error"]

@@ -22,6 +22,7 @@ from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import format_problem
 from hpo_engine.manifest.problems import CODES
 from hpo_engine.manifest.validation import validate_text
+from hpo_engine.manifest.yaml_source import MAX_DOCUMENT_CHARS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "problem-codes.md"
@@ -45,6 +46,7 @@ EXAMPLES = [
     Example("HPO004", "examples/broken/two-documents.yaml", "A manifest is one YAML document; a `---` line starts a second one, which hpo would ignore."),
     Example("HPO005", "examples/broken/comments-only.yaml", "The file is empty, or holds only comments or `null`."),
     Example("HPO006", "examples/broken/top-level-list.yaml", "The top level must be a mapping (`settings:`, `training_references:` ...), not a list or a single value."),
+    Example("HPO008", "examples/broken/alias-bomb.yaml", "Aliases (`*name`) would expand the document past 100,000 nodes, all aliases together (a \"billion laughs\" file: each list holds the one before 9 times). The file is not read further, so neither `hpo validate` nor the language server spends memory or time on it; the problem points at the alias that crossed the budget."),
     Example("HPO101", "examples/seed-typo.yaml", "A key that the schema does not know, with the closest known keys as suggestions (ranked by similarity; the `step\"` typo of IBM's own sample is the first example). Objects whose fields are known are closed: an unknown key is an error, not ignored."),
     Example("HPO101", "examples/broken/min-vlaue.yaml", ""),
     Example("HPO102", "examples/broken/missing-command.yaml", "A required key is missing: `name` and `command` of a training reference, `min_value`/`max_value` of a range, `method` and `hyper_parameters` of an optimization section, `name` and `parameters` of a method, `training_references` at the top level (or, for a fragment, `hyper_parameters_optimization`). A key that is only misspelled is reported once, as HPO101."),
@@ -84,6 +86,8 @@ EXAMPLES = [
     Example("HPO252", "examples/broken/storage-unknown-type.yaml", "A storage reference's `type` is neither `s3` nor `fs`: hpo ignores that reference (results stay local, data is not fetched)."),
     Example("HPO253", "examples/broken/definition-wml-asset.yaml", "`training_definition_url` names an asset stored by the original Watson Machine Learning service (or uses a scheme other than file, http, https, s3): hpo cannot fetch it. Point it at a folder, a `.zip`, an `http(s)://` or `s3://` zip, or run with `--definition DIR`."),
     Example("HPO254", "examples/broken/s3-unset-variable.yaml", "A `${VAR}` in a storage reference's connection or bucket is not set where the manifest is validated. `hpo run` reads it from the environment when it starts and stops with one line naming it if it is unset."),
+    Example("HPO220", "examples/broken/control-character.yaml", "The experiment's name, a training reference's name, a hyper-parameter's name or the command holds a control character (a NUL, written `\\0` in a double-quoted string, cannot be part of a folder name, a program argument or an environment variable; the command may hold tabs and line breaks)."),
+    Example("HPO221", "examples/broken/shared-folder.yaml", "Two training references whose names differ give one results folder: names become folder names of `[A-Za-z0-9._-]` (other characters become `_`), cut at 100 characters. The second would be refused when the experiment runs."),
 ]
 
 #: HPO007 comes from text that holds NUL bytes (an editor buffer); a file like that is refused before parsing.
@@ -157,6 +161,18 @@ def render() -> str:
             out += [f"## {group}", ""]
             shown_group = group
         out += [f"### {code}", "", f"**{severity.value}** — {meaning}.", ""]
+        if code == "HPO009":
+            problem = validate_text(" " * (MAX_DOCUMENT_CHARS + 1), environ={}).problems[0]
+            out += [
+                f"A text over {MAX_DOCUMENT_CHARS:,} characters is not parsed (the language server gets the same answer for such a",
+                "buffer); `hpo validate` refuses a file over 20 MiB before reading it, with one line on stderr and exit code 2.",
+                "",
+                "```text",
+                format_problem("<buffer>", problem),
+                "```",
+                "",
+            ]
+            continue
         if code == "HPO007":
             problem = validate_text(BINARY_TEXT, environ={}).problems[0]
             out += [

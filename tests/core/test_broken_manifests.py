@@ -59,6 +59,8 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("storage-unknown-type.yaml", [(31, 9, W, "HPO252")], 0),
     ("definition-wml-asset.yaml", [(4, 28, W, "HPO253")], 0),
     ("s3-unset-variable.yaml", [(29, 20, I, "HPO254"), (30, 24, I, "HPO254")], 0),
+    ("control-character.yaml", [(3, 9, E, "HPO220")], 1),
+    ("shared-folder.yaml", [(26, 9, E, "HPO221")], 1),
     # reading the text
     ("unclosed-bracket.yaml", [(17, 19, E, "HPO001")], 1),
     ("unclosed-quote.yaml", [(3, 9, E, "HPO001")], 1),
@@ -68,6 +70,7 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("empty.yaml", [(1, 1, E, "HPO005")], 1),
     ("comments-only.yaml", [(1, 1, E, "HPO005")], 1),
     ("top-level-list.yaml", [(2, 1, E, "HPO006")], 1),
+    ("alias-bomb.yaml", [(7, 8, E, "HPO008")], 1),
 ]
 
 

@@ -66,6 +66,8 @@ def check(text: str) -> None:
 @example("{a: 1, a: 2}\n")
 @example("\r\r:")
 @example("-\r\\")
+@example("a\x85b: [")
+@example("settings:\u2028  name: x\u2028  bogus: 1\n")
 def test_random_text_never_raises(text: str) -> None:
     check(text)
 

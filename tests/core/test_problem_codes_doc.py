@@ -18,11 +18,11 @@ def test_every_code_has_a_section_with_its_severity() -> None:
         assert f"### {code}\n\n**{severity.value}** — {meaning}." in text
 
 
-def test_every_code_but_the_binary_one_has_a_printed_example() -> None:
+def test_every_code_but_the_binary_and_the_huge_one_has_a_printed_example() -> None:
     text = DOC.read_text(encoding="utf-8")
     for code in CODES:
         assert re.search(rf":\d+:\d+: (error|warning|info): .* \[{code}\]$", text, flags=re.MULTILINE), code
-    assert {e.code for e in EXAMPLES} == set(CODES) - {"HPO007"}
+    assert {e.code for e in EXAMPLES} == set(CODES) - {"HPO007", "HPO009"}  # no 20 MiB file is shipped
 
 
 def test_the_document_is_up_to_date() -> None:

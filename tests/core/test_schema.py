@@ -134,7 +134,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         timeout=300,
     )
-    (built,) = folder.glob("hpo-*.whl")
+    (built,) = folder.glob("hpo_manifests-*.whl")  # the distribution name: hpo on PyPI is another project
     return built
 
 

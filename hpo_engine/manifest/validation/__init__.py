@@ -6,6 +6,7 @@ The CLI, the language server and the engine all call :func:`validate_text`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from hpo_engine.errors import ManifestError
 from hpo_engine.manifest.model import Manifest, build_manifest
 from hpo_engine.manifest.problems import Problem, Severity
+from hpo_engine.manifest.spans import Position, Span
 from hpo_engine.manifest.yaml_source import MappingNode, SourceDocument, parse_yaml
 from hpo_engine.manifest.validation.checks import semantic_problems
 from hpo_engine.manifest.validation.schema_problems import schema_problems
@@ -54,7 +56,7 @@ def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | 
     if isinstance(document.root, MappingNode):
         problems.extend(schema_problems(document))
         problems.extend(semantic_problems(document, environ, spaces))
-    unique = list(dict.fromkeys(problems))
+    unique = [_inside(problem, document) for problem in dict.fromkeys(problems)]
     unique.sort(key=Problem.sort_key)
     has_errors = any(p.severity is Severity.ERROR for p in unique)
     manifest = None
@@ -63,6 +65,23 @@ def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | 
             spaces[0] = spaces.pop(-1)  # the fragment becomes reference 0
         manifest = build_manifest(_as_manifest_data(document.data), source_path, spaces)
     return ValidationResult(document, tuple(unique), manifest)
+
+
+def _inside(problem: Problem, document: SourceDocument) -> Problem:
+    """``problem`` with its span moved inside the text (a guarantee: every position is a place in the file)."""
+    start, end = (_clamp(position, document) for position in problem.span)
+    if (start, end) == tuple(problem.span):
+        return problem
+    return dataclasses.replace(problem, span=Span(start, max(start, end)))
+
+
+def _clamp(position: Position, document: SourceDocument) -> Position:
+    last = document.line_count - 1
+    if position.line > last:
+        return Position(last, len(document.line_text(last)))
+    if position.column > len(document.line_text(position.line)):
+        return Position(position.line, len(document.line_text(position.line)))
+    return position
 
 
 def _as_manifest_data(data: Mapping) -> Mapping:

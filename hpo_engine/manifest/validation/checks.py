@@ -17,6 +17,7 @@ from typing import Any
 from hpo_engine.errors import SearchSpaceError
 from hpo_engine.manifest.methods import method_spec
 from hpo_engine.manifest.model import build_method_settings
+from hpo_engine.manifest.names import FOLDER_NAME_LENGTH, control_character, folder_name
 from hpo_engine.manifest.problems import CODES, Problem, Suggestion
 from hpo_engine.manifest.kinds import dimension_from_spec, kinds_in, range_violations, yaml_float_text
 from hpo_engine.manifest.search_space import Dimension, SearchSpace
@@ -112,6 +113,8 @@ def _values_problems(ctx: _Context, path: list[Any], values: list[Any]) -> bool:
             span = node.items[index].span if isinstance(node, SequenceNode) and index < len(node.items) else ctx.span(path)
             ctx.add("HPO106", f"Values must be finite numbers, but item {index + 1} is {yaml_float_text(value)}.", span)
             continue
+        if isinstance(value, (list, Mapping)):
+            continue  # not a value of the list's kind: the schema reports it (HPO103)
         key = (type(value) if not _is_number(value) else float, value)
         if key in seen:
             span = node.items[index].span if isinstance(node, SequenceNode) and index < len(node.items) else ctx.span(path)
@@ -143,6 +146,9 @@ def _dimensions(ctx: _Context, section_path: list[Any], section: Mapping[str, An
             continue
         name = spec.get("name")
         if isinstance(name, str):
+            if control_character(name) is not None:
+                _control_problems(ctx, path + ["name"], name, "A hyper-parameter's name")
+                sound = False
             if name in names:
                 ctx.add(
                     "HPO208",
@@ -163,6 +169,9 @@ def _dimensions(ctx: _Context, section_path: list[Any], section: Mapping[str, An
                 continue
         elif isinstance(spec[kind], list):
             _values_problems(ctx, path + [kind], spec[kind])
+            if any(isinstance(value, (list, Mapping)) for value in spec[kind]):
+                sound = False
+                continue
         try:
             dims.append(dimension_from_spec(name, kind, spec[kind]))
         except SearchSpaceError:
@@ -267,9 +276,11 @@ def _variable_problems(ctx: _Context, path: list[Any], command: str) -> None:
     reported: set[str] = set()
     for match in _VARIABLE.finditer(source):
         name = match.group(1) or match.group(2)
-        if name in STANDARD_VARIABLES or name in ctx.environ or name in reported:
+        if name in reported or name in STANDARD_VARIABLES:
             continue
-        reported.add(name)
+        reported.add(name)  # each name is looked up once (os.environ lookups are slow)
+        if name in ctx.environ:
+            continue
         span = Span(ctx.doc.position(base + match.start()), ctx.doc.position(base + match.end()))
         ranked = rank_similar(name, STANDARD_VARIABLES)
         written = match.group(0)
@@ -291,22 +302,47 @@ def _credential_problems(ctx: _Context, path: list[Any], connection: Any) -> Non
         ctx.add("HPO216", f"'{key}' holds a credential in plain text; write ${{{variable}}} and set it in the environment.", span, (fix,))
 
 
+def _control_problems(ctx: _Context, path: list[Any], text: str, what: str, *, allow_whitespace: bool = False) -> None:
+    """HPO220 when ``text`` holds a control character (a NUL cannot be part of a file name, an argument or a variable)."""
+    found = control_character(text, allow_whitespace=allow_whitespace)
+    if found is not None:
+        index, char = found
+        ctx.add("HPO220", f"{what} holds the control character U+{ord(char):04X} at character {index + 1}: names and commands are text without control characters.", ctx.span(path))
+
+
 def _reference_problems(ctx: _Context, data: Mapping[str, Any]) -> None:
+    settings = data.get("settings")
+    if isinstance(settings, Mapping) and isinstance(settings.get("name"), str):
+        _control_problems(ctx, ["settings", "name"], settings["name"], "The experiment's name")
     references = data.get("training_references")
     if not isinstance(references, list):
         return
     names: dict[str, int] = {}
+    folders: dict[str, tuple[int, str]] = {}
     for index, reference in enumerate(references):
         if not isinstance(reference, Mapping):
             continue
         path = ["training_references", index]
         name = reference.get("name")
         if isinstance(name, str):
+            _control_problems(ctx, path + ["name"], name, "A training reference's name")
             if name in names:
                 ctx.add("HPO214", f"Training reference '{name}' is defined twice (first as item {names[name] + 1}); names must be unique.", ctx.span(path + ["name"]))
             else:
                 names[name] = index
+                folder = folder_name(name)
+                if folder in folders:
+                    first_index, first_name = folders[folder]
+                    ctx.add(
+                        "HPO221",
+                        f"Training references {first_name!r} (item {first_index + 1}) and {name!r} share the results folder {folder!r} "
+                        f"(names become folder names of [A-Za-z0-9._-], at most {FOLDER_NAME_LENGTH} characters); rename one.",
+                        ctx.span(path + ["name"]),
+                    )
+                else:
+                    folders[folder] = (index, name)
         if isinstance(reference.get("command"), str):
+            _control_problems(ctx, path + ["command"], reference["command"], "The command", allow_whitespace=True)
             _variable_problems(ctx, path + ["command"], reference["command"])
         compute = reference.get("compute_configuration")
         if isinstance(compute, Mapping) and isinstance(compute.get("name"), str) and compute["name"] not in KNOWN_COMPUTE_NAMES:

@@ -1,6 +1,6 @@
 """Trials as Ray tasks: on a private local Ray cluster, or on an existing one (``auto``, ``HOST:PORT``).
 
-Ray is optional (``pip install 'hpo[ray]'``) and imported only by :meth:`RayBackend.start`.
+Ray is optional (the ``ray`` extra of the ``hpo-manifests`` distribution, or ``pip install 'ray[default]>=2.40'``) and imported only by :meth:`RayBackend.start`.
 
 Each trial is one Ray task (:func:`~hpo_engine.runner.backends.ray_worker.run_trial_task`) asking
 for the resources of its ``compute_configuration``
@@ -43,7 +43,7 @@ __all__ = ["RayBackend", "IGNORE_GPUS_ENV", "RAY_MISSING"]
 IGNORE_GPUS_ENV = "HPO_RAY_IGNORE_GPUS"
 
 #: The message when Ray is not installed.
-RAY_MISSING = "Ray is not installed: pip install 'hpo[ray]'"
+RAY_MISSING = "Ray is not installed: pip install 'ray[default]>=2.40' (or, in a checkout of this project: pip install -e '.[ray]')"
 
 #: Seconds, after the kill grace period, that a cancelled trial has to report before its worker is killed.
 _CANCEL_MARGIN_SECONDS = 5.0

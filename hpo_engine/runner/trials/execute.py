@@ -9,6 +9,7 @@ durations are seconds; trial numbers (``SUBID``) are 0-based.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
@@ -24,7 +25,7 @@ from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials.environment import expand_command, trial_environment
 from hpo_engine.runner.trials.metric_files import collect_metrics
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, start_process, wait_process
-from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir
+from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir, trial_paths
 
 __all__ = [
     "STDERR_TAIL_BYTES",
@@ -35,6 +36,7 @@ __all__ = [
     "collect_outcome",
     "failed_to_start",
     "run_trial",
+    "finished_unwatched",
 ]
 
 #: How much of the end of stderr is kept in the outcome, in bytes.
@@ -78,8 +80,11 @@ def prepare_trial(spec: TrialSpec, base_env: Mapping[str, str] | None = None) ->
     return PreparedTrial(spec=spec, paths=paths, env=env, command=command)
 
 
-def launch_trial(prepared: PreparedTrial) -> LaunchedTrial:
-    """Start the trial's command in its folder, in a new process group; raises :class:`TrialError`."""
+def launch_trial(prepared: PreparedTrial, *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS) -> LaunchedTrial:
+    """Start the trial's command in its folder, under the trial launcher, in a new process group; raises :class:`TrialError`.
+
+    ``kill_grace_seconds`` is the launcher's pause between SIGTERM and SIGKILL of the trial's processes when it is stopped.
+    """
     paths = prepared.paths
     started_at = time.time()
     try:
@@ -89,6 +94,8 @@ def launch_trial(prepared: PreparedTrial) -> LaunchedTrial:
             env=prepared.env,
             stdout_path=paths.stdout_path,
             stderr_path=paths.stderr_path,
+            exit_status_path=paths.exit_status_path,
+            kill_grace_seconds=kill_grace_seconds,
         )
     except OSError as exc:
         raise TrialError(f"trial {prepared.spec.number}: cannot start /bin/sh: {exc}") from exc
@@ -169,7 +176,7 @@ def run_trial(
         return failed_to_start(spec, "cancelled", interrupted=True)
     try:
         prepared = prepare_trial(spec)
-        launched = launch_trial(prepared)
+        launched = launch_trial(prepared, kill_grace_seconds=kill_grace_seconds)
     except TrialError as exc:
         return failed_to_start(spec, f"could not start: {exc}")
     end = wait_process(
@@ -179,6 +186,30 @@ def run_trial(
         kill_grace_seconds=kill_grace_seconds,
     )
     return collect_outcome(prepared, launched.started_at, end)
+
+
+def finished_unwatched(spec: TrialSpec, started_at: float | None) -> TrialOutcome | None:
+    """The outcome of a trial whose command ended on its own while no engine waited for it, else ``None``.
+
+    A ``hpo run`` that was SIGKILLed leaves its running trials recorded as running. The
+    trial launcher writes ``hpo-exit.json`` in the trial folder when the command ends by
+    itself (not when it was stopped); with that file the outcome is read from the folder
+    as if the engine had watched (metrics, objective, state). ``started_at`` is the
+    recorded start (seconds since the epoch). Without the file, or when the launcher had
+    stopped the command, ``None``: the trial is rerun.
+    """
+    paths = trial_paths(spec.trial_dir)
+    try:
+        status = json.loads(paths.exit_status_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(status, dict) or status.get("stopped") is not False:
+        return None
+    exit_code, ended_at = status.get("exit_code"), status.get("ended_at")
+    if not isinstance(exit_code, int) or isinstance(exit_code, bool) or not isinstance(ended_at, (int, float)):
+        return None
+    prepared = PreparedTrial(spec=spec, paths=paths, env=trial_environment(spec, paths), command="")
+    return collect_outcome(prepared, started_at or float(ended_at), ProcessEnd(exit_code, float(ended_at)))
 
 
 def _exit_reason(exit_code: int | None) -> str:

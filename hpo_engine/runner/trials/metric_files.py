@@ -251,6 +251,8 @@ def read_stdout_metrics(path: Path, objective: str) -> _Series:
     names: set[str] = set()
     with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for line in lines:
+            if "=" not in line:
+                continue  # most output holds no metric: skip the pattern
             row = {}
             for name, value in parse_name_values(line):
                 if name in names or name == objective or len(names) < MAX_STDOUT_NAMES:

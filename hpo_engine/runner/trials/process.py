@@ -1,7 +1,10 @@
-"""Start a shell command in its own process group, wait for it, and stop the whole group.
+"""Start a shell command in its own process group, wait for it, and stop its whole process tree.
 
-Each trial is the leader of a new session (``start_new_session=True``), so Ctrl-C in
-the terminal does not reach it and stopping it reaches every process it started.
+Each trial runs under the trial launcher (:mod:`hpo_engine.runner.trials.launcher`), the
+leader of a new session (``start_new_session=True``), so Ctrl-C in the terminal does not
+reach it. On Linux the launcher is a child subreaper: a process the trial leaves behind,
+even one that called ``setsid()``, stays its descendant and is killed when the trial ends;
+and it ends the trial's tree when the engine thread that started it dies (SIGKILL included).
 All durations are in seconds.
 """
 
@@ -11,6 +14,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -19,6 +23,7 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_KILL_GRACE_SECONDS",
+    "OUTPUT_LIMIT_BYTES",
     "ProcessEnd",
     "start_process",
     "wait_process",
@@ -31,6 +36,13 @@ DEFAULT_KILL_GRACE_SECONDS = 5.0
 #: Shortest and longest pause between two checks of a running process (seconds).
 _FIRST_POLL = 0.002
 _LONGEST_POLL = 0.1
+#: The launcher script, run by path with ``python -I -S`` (standard library only).
+LAUNCHER = Path(__file__).with_name("launcher.py")
+#: Most bytes of a trial's stdout (and, apart, of its stderr) kept on disk: the last ones.
+#: A file holds at most twice this (see :mod:`~hpo_engine.runner.trials.launcher`).
+OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024
+#: Seconds the engine waits for the launcher past its grace period before it SIGKILLs the group.
+_LAUNCHER_MARGIN = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +56,29 @@ class ProcessEnd:
 
 
 def start_process(
-    command: str, *, cwd: Path, env: Mapping[str, str], stdout_path: Path, stderr_path: Path
+    command: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdout_path: Path,
+    stderr_path: Path,
+    exit_status_path: Path | None = None,
+    kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS,
+    output_limit_bytes: int = OUTPUT_LIMIT_BYTES,
 ) -> subprocess.Popen[bytes]:
-    """Run ``command`` through ``/bin/sh -c`` in ``cwd``, output to files, as a new process group.
+    """Run ``command`` through ``/bin/sh -c`` in ``cwd`` under the trial launcher, output to files, as a new process group.
 
+    The launcher writes ``exit_status_path`` (JSON) when the command ends, and gives the
+    trial's processes ``kill_grace_seconds`` between SIGTERM and SIGKILL when it is told
+    to stop, and keeps the last ``output_limit_bytes`` of each output stream (0: all). The
+    returned process is the launcher; its exit status is the command's.
     Raises ``OSError`` when the process cannot be started.
     """
-    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(os.getpid()), repr(max(kill_grace_seconds, 0.0)), str(exit_status_path or ""), str(max(int(output_limit_bytes), 0)), "--"]
+    # read-write: the launcher reads a file's tail back when it cuts the file to its limit
+    with open(stdout_path, "w+b") as stdout, open(stderr_path, "w+b") as stderr:
         return subprocess.Popen(
-            ["/bin/sh", "-c", command],
+            [*launcher, "/bin/sh", "-c", command],
             cwd=str(cwd),
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -152,12 +178,16 @@ def _wait_for_exit(
 def stop_process_group(
     process: subprocess.Popen[bytes], *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
 ) -> None:
-    """SIGTERM the process group of ``process``, SIGKILL it after ``kill_grace_seconds``, reap it."""
+    """SIGTERM the process group of ``process``, SIGKILL it after ``kill_grace_seconds``, reap it.
+
+    The launcher (``process``) also ends the descendants outside the group within its own
+    grace period; it is given that long plus a margin before the group is SIGKILLed.
+    """
     group = process.pid
     grace_end = time.monotonic() + max(kill_grace_seconds, 0.0)
     _signal_group(group, signal.SIGTERM)
     try:
-        process.wait(timeout=max(kill_grace_seconds, 0.0))
+        process.wait(timeout=max(kill_grace_seconds, 0.0) + _LAUNCHER_MARGIN)
     except subprocess.TimeoutExpired:
         pass
     pause = _FIRST_POLL

@@ -9,6 +9,7 @@ Layout of ``spec.trial_dir`` (the program's current folder)::
     job-state/              $JOB_STATE_DIR
     command.txt             the command as run, after ${VAR} expansion
     stdout.log, stderr.log  the program's output streams
+    hpo-exit.json           how the command ended (written by the trial launcher)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class TrialPaths:
     command_path: Path
     stdout_path: Path
     stderr_path: Path
+    exit_status_path: Path
 
 
 def trial_paths(trial_dir: Path) -> TrialPaths:
@@ -55,6 +57,7 @@ def trial_paths(trial_dir: Path) -> TrialPaths:
         command_path=trial_dir / "command.txt",
         stdout_path=trial_dir / "stdout.log",
         stderr_path=trial_dir / "stderr.log",
+        exit_status_path=trial_dir / "hpo-exit.json",
     )
 
 
@@ -108,7 +111,7 @@ def _remove_previous_outputs(paths: TrialPaths) -> None:
     for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
         if folder.is_dir():
             shutil.rmtree(folder)
-    for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path):
+    for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path, paths.exit_status_path):
         file.unlink(missing_ok=True)
 
 
@@ -117,19 +120,35 @@ def _copy_definition(definition_dir: Path, trial_dir: Path) -> None:
 
     The last rule matters when the results folder lies inside the definition folder
     (``training_definition_url: .`` with ``./hpo-results``): trials are never copied into trials.
+
+    Symbolic links are copied as links, never followed: a link to a file or folder inside
+    the definition stays as it is (it points into the copy), a link that leads outside it
+    becomes a link to the absolute path it leads to. So nothing outside the definition is
+    copied into a trial, and a link to a parent folder (``up -> ..``) is not a loop.
     """
     if not definition_dir.is_dir():
         raise TrialError(f"training definition folder {definition_dir} does not exist")
     source_root = definition_dir.resolve()
     target = trial_dir.resolve()
+    outside: list[tuple[Path, Path]] = []  # (link in the copy, absolute path it leads to)
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = {name for name in names if name in _NOT_COPIED}
-        base = Path(folder).resolve()
+        base = Path(folder)
         for name in names:
             entry = base / name
-            if entry == target or entry in target.parents:
+            if entry.is_symlink():
+                resolved = entry.resolve()
+                if resolved != source_root and source_root not in resolved.parents:
+                    outside.append((target / entry.relative_to(source_root), resolved))
+                    skipped.add(name)
+                continue
+            if entry.resolve() == target or entry.resolve() in target.parents:
                 skipped.add(name)
         return skipped
 
-    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True, symlinks=True)
+    for link, destination in outside:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(destination)

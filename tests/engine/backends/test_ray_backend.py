@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[ray]')")
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]' in this checkout)")
 
 from typer.testing import CliRunner  # noqa: E402
 

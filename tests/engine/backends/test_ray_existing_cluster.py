@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[ray]')")
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]' in this checkout)")
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 

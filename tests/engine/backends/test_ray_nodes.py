@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[ray]')")
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]' in this checkout)")
 
 from hpo_engine.runner.backends.base import TrialSpec
 

@@ -18,12 +18,13 @@ def test_ray_is_a_backend_choice() -> None:
 def test_without_ray_the_backend_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     backend = make_backend("ray", max_parallel=1)
-    with pytest.raises(BackendError, match=r"^Ray is not installed: pip install 'hpo\[ray\]'$"):
+    with pytest.raises(BackendError, match=r"^Ray is not installed: pip install 'ray\[default\]>=2\.40' \(or, in a checkout of this project: pip install -e '\.\[ray\]'\)$") as raised:
         backend.start()
+    assert "install hpo" not in str(raised.value) and "'hpo[" not in str(raised.value)  # hpo on PyPI is another project
 
 
 def test_a_malformed_address_is_refused_before_ray_is_asked() -> None:
-    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[ray]')")
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]' in this checkout)")
     if ray.is_initialized():
         pytest.skip("Ray is initialized in this process: the backend would use that connection")
     backend = make_backend("ray", max_parallel=1, address="localhost")

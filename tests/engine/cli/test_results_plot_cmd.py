@@ -115,3 +115,25 @@ def test_plot_is_a_png(finished, tmp_path: Path) -> None:
 def test_plot_of_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plot", str(tmp_path / "missing")])
     assert result.exit_code == 1 and "no such file or folder" in result.stderr
+
+
+def test_the_table_shows_the_best_20_unless_all(tmp_path: Path) -> None:
+    import time
+
+    from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+    from hpo_engine.runner.store import ExperimentRecord, ResultStore
+
+    folder = tmp_path / "many" / "ref"
+    record = ExperimentRecord("many", "ref", "random", "score", True, 25, ({"name": "x", "int_values": list(range(25))},), created_at=time.time())
+    with ResultStore.create(folder, record) as store:
+        for number in range(25):
+            store.record_running(number, {"x": number})
+            store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, float(number), {"score": float(number)}, 0, None, "", 1.0, 2.0))
+    shown = runner.invoke(app, ["results", str(folder)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    numbers = [int(line.split()[0]) for line in shown.stdout.splitlines() if line.strip()[:2].strip().isdigit() and "complete" in line]
+    assert numbers == list(range(24, 4, -1))  # the best 20, best first
+    assert f"best 20 of 25 trials shown; every trial: hpo results {folder} --all\n" in shown.stdout
+    everything = runner.invoke(app, ["results", str(folder), "--all"], env={"COLUMNS": "200"})
+    assert [int(line.split()[0]) for line in everything.stdout.splitlines() if "complete" in line] == list(range(24, -1, -1))
+    assert len(json.loads(runner.invoke(app, ["results", str(folder), "--format", "json"]).stdout)["experiments"][0]["trials"]) == 25

@@ -196,3 +196,86 @@ def test_missing_data_dir_and_directory_as_manifest(make_experiment, tmp_path: P
     assert result.exit_code == 1 and result.stderr.strip() == f"hpo run: --data-dir {tmp_path / 'nowhere'}: no such folder"
     result = runner.invoke(app, ["run", str(tmp_path)])
     assert result.exit_code == 1 and "Traceback" not in result.output and result.stderr.strip().count("\n") == 0
+
+
+def _group_alive(group: int) -> bool:
+    from hpo_engine.runner.trials.process import group_alive
+
+    return group_alive(group)
+
+
+@pytest.mark.slow
+def test_a_hung_trial_ends_when_hpo_run_is_sigkilled(make_experiment, tmp_path: Path, kill_groups_from) -> None:
+    experiment = make_experiment(steps=2, random_seed=5)
+    starts, flag = tmp_path / "starts.log", tmp_path / "hold"
+    flag.write_text("the trial waits while this file exists")
+    env = dict(os.environ, HPO_TEST_STARTS=str(starts), HPO_TEST_SLOW_FLAG=str(flag))
+    process = subprocess.Popen(hpo("run", str(experiment.manifest), "--results", str(experiment.results), "--quiet"), cwd=tmp_path, env=env, start_new_session=True)
+    try:
+        wait_until(lambda: starts.exists() and starts.read_text().strip())
+        group = int(starts.read_text().split()[1])
+        assert _group_alive(group)
+        os.killpg(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+        wait_until(lambda: not _group_alive(group), timeout=30)  # no test sleeps: it ends as soon as the launcher has ended it
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        kill_groups_from(starts)
+
+
+@pytest.mark.slow
+def test_resume_adopts_a_trial_that_completed_while_no_engine_watched(make_experiment, tmp_path: Path, kill_groups_from) -> None:
+    experiment = make_experiment(steps=3, random_seed=7)
+    starts, flag = tmp_path / "starts.log", tmp_path / "hold"
+    flag.write_text("trial 0 waits while this file exists")
+    env = dict(os.environ, HPO_TEST_STARTS=str(starts), HPO_TEST_SLOW_FLAG=str(flag))
+    command = hpo("run", str(experiment.manifest), "--results", str(experiment.results), "--quiet")
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True)
+    try:
+        wait_until(lambda: starts.exists() and starts.read_text().strip())
+        os.killpg(process.pid, signal.SIGSTOP)  # the engine can no longer record anything
+        flag.unlink()  # trial 0 completes on its own
+        wait_until(lambda: (experiment.folder / "trials" / "0" / "hpo-exit.json").exists())
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        kill_groups_from(starts)
+    assert experiment.rows()[0][:2] == (0, "running")
+    resumed = subprocess.run([*command[:-1], "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "trial 0 finished while no `hpo run` was watching" in resumed.stderr + resumed.stdout
+    rows = experiment.rows()
+    assert [(n, state) for n, state, _ in rows] == [(0, "complete"), (1, "complete"), (2, "complete")]
+    assert rows[0][2] == 1 and started_counts(starts)[0] == 1  # adopted: run once, not rerun
+    from hpo_engine.runner.store import ResultStore
+
+    values = json.loads((experiment.folder / "trials" / "0" / "config.json").read_text())
+    with ResultStore.open(experiment.folder) as store:
+        assert store.trial(0).objective == pytest.approx(float(values["x"]) + float(values["y"]))
+    assert (experiment.folder / "trials" / "0" / "marker").read_text() == "0"  # its folder kept, not set aside
+
+
+def test_a_read_only_results_folder_is_one_line(make_experiment, tmp_path: Path) -> None:
+    experiment = make_experiment(steps=1)
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    mounted = False
+    if os.geteuid() == 0:  # root writes anywhere a mode allows nothing: use a read-only file system
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(read_only)], capture_output=True).returncode == 0
+        if not mounted:
+            pytest.skip("running as root without mount: no read-only folder to test with")
+    else:
+        read_only.chmod(0o555)
+    try:
+        result = subprocess.run(hpo("run", str(experiment.manifest), "--results", str(read_only)), capture_output=True, text=True, timeout=120)
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(read_only)], check=True)
+        else:
+            read_only.chmod(0o755)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("hpo run: cannot write to the results folder") and result.stderr.count("\n") == 1, result.stderr

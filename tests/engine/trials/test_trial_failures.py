@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
+import sys
 import threading
+import time
 from pathlib import Path
 
 from hpo_engine.runner.trial_state import TrialState
@@ -195,3 +199,80 @@ def test_an_interrupted_wait_stops_the_group_before_propagating(make_spec) -> No
     pid, group, child = _pids(spec)
     assert not group_alive(group)
     assert not _alive(pid) and not _alive(child)
+
+
+DAEMONIZE = """
+import os, sys, time
+if os.fork() == 0:          # the classic double fork: setsid(), fork again, the parent exits
+    os.setsid()
+    if os.fork() == 0:
+        with open("daemon.tmp", "w") as out:
+            out.write(str(os.getpid()))
+        os.rename("daemon.tmp", "daemon.txt")
+        time.sleep(120)
+    os._exit(0)
+limit = time.monotonic() + 30
+while not os.path.exists("daemon.txt") and time.monotonic() < limit:
+    time.sleep(0.01)
+print("accuracy=1")
+"""
+
+
+def test_a_daemon_that_left_the_process_group_is_killed_when_the_trial_ends(make_spec) -> None:
+    spec = make_spec(DAEMONIZE)
+    outcome = run_trial(spec)
+    assert outcome.state is TrialState.COMPLETE, outcome.failure_reason
+    daemon = int((spec.trial_dir / "daemon.txt").read_text())
+    assert os.getpgid(0) != daemon
+    assert not _alive(daemon)
+    status = json.loads((spec.trial_dir / "hpo-exit.json").read_text())
+    assert status["exit_code"] == 0 and status["stopped"] is False
+
+
+def test_a_daemon_is_killed_when_the_trial_is_cancelled(make_spec) -> None:
+    spec = make_spec(DAEMONIZE.replace('print("accuracy=1")', "time.sleep(60)"))
+    event = threading.Event()
+
+    def cancel_when_daemon_runs() -> None:
+        limit = time.monotonic() + 30
+        while not (spec.trial_dir / "daemon.txt").exists() and time.monotonic() < limit:
+            time.sleep(0.01)
+        event.set()
+
+    watcher = threading.Thread(target=cancel_when_daemon_runs)
+    watcher.start()
+    outcome = run_trial(spec, event, kill_grace_seconds=1.0)
+    watcher.join()
+    assert outcome.state is TrialState.INTERRUPTED
+    assert not _alive(int((spec.trial_dir / "daemon.txt").read_text()))
+    assert json.loads((spec.trial_dir / "hpo-exit.json").read_text())["stopped"] is True
+
+
+def test_the_exit_status_is_the_commands_own(make_spec) -> None:
+    python = shlex.quote(sys.executable)
+    killed = run_trial(make_spec("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", number=1, command=f"exec {python} train.py"))
+    assert killed.exit_code == -11 and killed.failure_reason == "killed by signal SIGSEGV"
+    exited = run_trial(make_spec("raise SystemExit(3)", number=2))
+    assert exited.exit_code == 3
+
+
+def test_output_over_the_limit_keeps_a_bounded_tail(make_spec) -> None:
+    from hpo_engine.runner.trials.process import OUTPUT_LIMIT_BYTES
+
+    program = f"""
+    import sys
+    line = "x" * 1023 + "\\n"
+    for _ in range({3 * OUTPUT_LIMIT_BYTES // 1024 + 100}):  # three limits and a bit of output
+        sys.stdout.write(line)
+    sys.stderr.write("only a little on stderr\\n")
+    print("accuracy=0.5")
+    """
+    spec = make_spec(program)
+    outcome = run_trial(spec)
+    assert outcome.state is TrialState.COMPLETE and outcome.objective == 0.5  # the last line is kept
+    size = spec.trial_dir.joinpath("stdout.log").stat().st_size
+    assert OUTPUT_LIMIT_BYTES <= size < 2 * OUTPUT_LIMIT_BYTES + 200
+    with open(spec.trial_dir / "stdout.log", "rb") as stream:
+        first = stream.readline().decode()
+    assert first.startswith(f"[hpo: output over {OUTPUT_LIMIT_BYTES} bytes: the first ") and "are dropped" in first
+    assert (spec.trial_dir / "stderr.log").read_text() == "only a little on stderr\n"

@@ -85,3 +85,31 @@ def test_a_rerun_starts_without_the_previous_outputs(tmp_path: Path) -> None:
     assert list(again.log_dir.iterdir()) == []
     assert not again.stdout_path.exists()
     assert json.loads(again.config_path.read_text()) == {"a": 2}
+
+
+def test_symbolic_links_are_copied_as_links_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not part of the definition\n")
+    definition = tmp_path / "project"
+    (definition / "data").mkdir(parents=True)
+    (definition / "train.py").write_text("print(1)\n")
+    (definition / "data" / "rows.csv").write_text("1,2\n")
+    (definition / "up").symlink_to("..")  # would recurse until ELOOP if followed
+    (definition / "data" / "again").symlink_to("..")  # a loop inside the definition
+    (definition / "rows.csv").symlink_to("data/rows.csv")  # a link inside the definition
+    (definition / "system.txt").symlink_to(outside / "secret.txt")  # a file outside it
+    (definition / "shared").symlink_to("../outside")  # a relative link outside it
+    paths = prepare_trial_dir(tmp_path / "trials" / "0", definition, {})
+    trial = paths.trial_dir
+    assert (trial / "train.py").is_file() and not (trial / "train.py").is_symlink()
+    assert (trial / "rows.csv").is_symlink() and str((trial / "rows.csv").readlink()) == "data/rows.csv"
+    assert (trial / "rows.csv").resolve() == (trial / "data" / "rows.csv").resolve()  # into the copy
+    assert (trial / "data" / "again").is_symlink()
+    for name in ("up", "system.txt", "shared"):
+        assert (trial / name).is_symlink(), name  # a link, not a copy of what it leads to
+    assert (trial / "up").readlink() == tmp_path.resolve()
+    assert (trial / "shared").readlink() == outside.resolve() and (trial / "shared" / "secret.txt").is_file()
+    assert (trial / "system.txt").readlink() == (outside / "secret.txt").resolve()
+    copied = [p for p in trial.rglob("*") if not p.is_symlink() and p.is_file()]
+    assert sorted(p.name for p in copied) == ["config.json", "rows.csv", "train.py"]
