@@ -158,12 +158,15 @@ def run_mirror(
     """Call :meth:`StoreMirror.sync` every ``interval`` seconds until ``stop`` is set.
 
     An error of one poll (e.g. a store locked for longer than the busy timeout) is passed to
-    ``on_error`` and the next poll tries again.
+    ``on_error`` (once while it repeats) and the next poll tries again.
     """
+    last_error = ""
     while not stop.is_set():
         try:
             mirror.sync()
+            last_error = ""
         except (HpoError, OSError) as exc:
-            if on_error is not None:
+            if on_error is not None and str(exc) != last_error:  # once per distinct error, not every poll
                 on_error(exc)
+            last_error = str(exc)
         stop.wait(interval)

@@ -305,14 +305,15 @@ class ResultStore:
         """The existing store in ``folder`` opened for reading only (SQLite ``mode=ro``).
 
         Never writes the file, also while ``hpo run`` writes it (WAL readers see each
-        committed transaction). Writing through it raises :class:`StoreError`.
+        committed transaction). Writing through it raises :class:`StoreError`. It may be
+        handed to another thread (one thread at a time uses it).
         """
         folder = Path(folder)
         path = cls.path_in(folder)
         if not path.is_file():
             raise StoreError(f"no result store ({STORE_FILENAME}) in {folder}")
         try:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA busy_timeout=30000")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the result store {path}: {exc}") from exc
