@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test setup test-python test-e2e clean
+.PHONY: demo test setup browser test-python test-e2e clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ demo: setup
 
 test: setup test-python test-e2e
 
-test-python: setup
+# Debian's chromium for the dashboard's browser test (tests/engine/cli/test_dashboard_browser.py).
+browser:
+	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; SUDO=$$( [ "$$(id -u)" -ne 0 ] && echo sudo ); \
+	  $$SUDO apt-get install -y -q --no-install-recommends chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }; }
+
+test-python: setup browser
 	$(PY) -m pytest -q
 
 test-e2e: setup
