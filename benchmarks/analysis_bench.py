@@ -9,9 +9,11 @@ Synthetic stores (``benchmarks/analysis_stores.py``, the real ResultStore API, 4
    wall time of what the browser fetches for the study list (``/dashboard/``, ``bundle.js``,
    ``/api/meta``, ``/api/studies``) and, for information, the study page's data (``/api/studies/0``).
    Also the start-up time (process start until the URL is printed: imports + first mirror).
-3. New finished trial visible: against a running dashboard, a trial is written to the store
-   (``record_running`` + ``record_outcome``) and ``/api/studies/0`` polled every 20 ms until it
-   shows; the delay from the commit, median and max over ``--repeat`` trials.
+3. New finished trial visible: against a running dashboard on a 50- and a 200-trial store, a
+   trial is written to the store (``record_running`` + ``record_outcome``) and ``/api/studies/0``
+   polled every 20 ms until it shows; the delay from the commit, median and max. optuna-dashboard
+   caches a study's trials for 2 s (< 100 trials), 5 s (< 500) or 10 s, so hpo's own part is
+   measured too: the same write until the mirrored Optuna storage has it (1,000-trial store).
 
     python benchmarks/analysis_bench.py [--repeat 5] [--json out.json]
 """
@@ -103,8 +105,49 @@ def bench_first_page(work: Path, repeat: int) -> dict:
             "study_data_s": study, "study_data_median_s": statistics.median(study)}
 
 
-def bench_live(work: Path, repeat: int) -> dict:
-    folder = make_store(work / "live" / "digits" / "mlp", 100, seed=3)
+def bench_mirror(work: Path, repeat: int, trials: int = 1000) -> dict:
+    """hpo's part of the delay: a trial committed to the store until the mirrored Optuna storage has it finished."""
+    import threading
+
+    import optuna
+
+    from hpo_engine.runner.optuna_mirror import StoreMirror, run_mirror
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    folder = make_store(work / f"mirror-{trials}" / "digits" / "mlp", trials, seed=4)
+    storage = optuna.storages.InMemoryStorage()
+    mirror = StoreMirror(storage, [folder])
+    stop = threading.Event()
+    thread = threading.Thread(target=run_mirror, args=(mirror, stop), daemon=True)
+    t0 = time.perf_counter()
+    mirror.sync()
+    first_sync = time.perf_counter() - t0
+    thread.start()
+    delays = []
+    import random
+
+    rng = random.Random(1)
+    try:
+        with ResultStore.open(folder) as store:
+            for _ in range(repeat):
+                complete = (optuna.trial.TrialState.COMPLETE,)
+                before = len(storage.get_all_trials(0, deepcopy=False, states=complete))
+                number = store.next_number()
+                store.record_running(number, values_of(rng))
+                store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
+                committed = time.perf_counter()
+                while len(storage.get_all_trials(0, deepcopy=False, states=complete)) == before:
+                    time.sleep(0.005)
+                delays.append(time.perf_counter() - committed)
+    finally:
+        stop.set()
+        thread.join()
+        mirror.close()
+    return {"trials": trials, "first_sync_s": first_sync, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
+
+
+def bench_live(work: Path, repeat: int, trials: int = 100) -> dict:
+    folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
     process, origin, _ = start_dashboard(folder)
     delays = []
     try:
@@ -118,8 +161,8 @@ def bench_live(work: Path, repeat: int) -> dict:
                 store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
                 committed = time.perf_counter()
                 while True:
-                    trials = json.loads(fetch(origin + "/api/studies/0"))["trials"]
-                    if any(t["number"] == number and t["state"] == "Complete" for t in trials):
+                    shown = json.loads(fetch(origin + "/api/studies/0"))["trials"]
+                    if any(t["number"] == number and t["state"] == "Complete" for t in shown):
                         break
                     if time.perf_counter() - committed > 30:
                         raise SystemExit("trial never showed")
@@ -128,18 +171,27 @@ def bench_live(work: Path, repeat: int) -> dict:
                 time.sleep(0.3 * (index % 3))  # land at different points of the poll period
     finally:
         stop(process)
-    return {"delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
+    return {"trials": trials, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=["plot", "dashboard", "live"], action="append", help="run only these parts")
     args = parser.parse_args()
+    parts = set(args.only or ["plot", "dashboard", "live"])
     with tempfile.TemporaryDirectory(prefix="hpo-analysis-bench-") as tmp:
         work = Path(tmp)
-        report = {"plot": bench_plot(work, args.repeat), "dashboard": bench_first_page(work, args.repeat),
-                  "live": bench_live(work, max(args.repeat, 5)), "cpus": os.cpu_count(), "load": os.getloadavg()}
+        report: dict = {"cpus": os.cpu_count()}
+        if "plot" in parts:
+            report["plot"] = bench_plot(work, args.repeat)
+        if "dashboard" in parts:
+            report["dashboard"] = bench_first_page(work, args.repeat)
+        if "live" in parts:
+            report["mirror"] = bench_mirror(work, max(args.repeat, 5))
+            report["live"] = [bench_live(work, max(args.repeat, 5), trials) for trials in (50, 200)]
+        report["load"] = os.getloadavg()
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
