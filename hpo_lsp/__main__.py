@@ -31,14 +31,15 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[handler])
-    from .setup import create_server
-
-    server = create_server()
     if args.tcp:
+        from .setup import create_server
+
         host, port = args.tcp
-        server.start_tcp(host, port)
+        create_server().start_tcp(host, port)
     else:
-        server.start_io()
+        from .early import serve
+
+        serve()  # the first diagnostics before lsprotocol is imported, then the full server
     return 0
 
 

@@ -13,16 +13,20 @@ Index bases:
 Functions are named after what they produce (``lsp_range``, ``lsp_diagnostic``,
 ``engine_position``). Each takes a :class:`Lines` (the document text split in
 lines, with the encoding) to convert columns.
+
+``lsprotocol`` is imported inside the functions that build its types, not at the top:
+:mod:`hpo_lsp.early` publishes the first diagnostics (:func:`diagnostic_json`) before
+lsprotocol is loaded (its import is most of the server's start-up time).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-from lsprotocol import types
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from lsprotocol import types
+
     from hpo_engine.manifest.problems import Problem, Suggestion
     from hpo_engine.manifest.spans import Position, Span, TextEdit
 
@@ -32,6 +36,9 @@ __all__ = [
     "lsp_range",
     "lsp_severity",
     "lsp_diagnostic",
+    "diagnostic_json",
+    "range_json",
+    "lsp_range_on_line",
     "lsp_text_edit",
     "lsp_code_action",
     "engine_position",
@@ -99,13 +106,39 @@ class Lines:
 
 def lsp_position(lines: Lines, position: Position) -> types.Position:
     """Engine :class:`~hpo_engine.manifest.spans.Position` (0-based, code points) -> LSP position (0-based, code units)."""
+    from lsprotocol import types
+
     line = max(0, position.line)
     return types.Position(line=line, character=lines.to_units(line, position.column))
 
 
 def lsp_range(lines: Lines, span: Span) -> types.Range:
     """Engine :class:`~hpo_engine.manifest.spans.Span` (half-open, code points) -> LSP range (code units)."""
+    from lsprotocol import types
+
     return types.Range(start=lsp_position(lines, span.start), end=lsp_position(lines, span.end))
+
+
+def lsp_range_on_line(lines: Lines, line: int, start_column: int, end_column: int) -> types.Range:
+    """Columns ``start_column``..``end_column`` (0-based code points, half-open) of 0-based
+    ``line`` -> LSP range (code units): hover and completion ranges on the cursor's line."""
+    from lsprotocol import types
+
+    line = max(0, line)
+    return types.Range(
+        start=types.Position(line=line, character=lines.to_units(line, start_column)),
+        end=types.Position(line=line, character=lines.to_units(line, end_column)),
+    )
+
+
+def range_json(lines: Lines, span: Span) -> dict[str, Any]:
+    """:func:`lsp_range` as plain JSON (``{"start": {"line", "character"}, "end": ...}``)."""
+
+    def point(position: Position) -> dict[str, int]:
+        line = max(0, position.line)
+        return {"line": line, "character": lines.to_units(line, position.column)}
+
+    return {"start": point(span.start), "end": point(span.end)}
 
 
 def engine_position(lines: Lines, position: types.Position) -> Position:
@@ -122,22 +155,27 @@ def engine_position(lines: Lines, position: types.Position) -> Position:
     return Position(line, lines.to_code_points(line, position.character))
 
 
-_SEVERITIES = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "info": types.DiagnosticSeverity.Information,
-}
+#: Engine severity -> LSP ``DiagnosticSeverity`` number (1 Error, 2 Warning, 3 Information).
+_SEVERITIES = {"error": 1, "warning": 2, "info": 3}
+
+
+def _severity_number(severity: object) -> int:
+    return _SEVERITIES.get(str(getattr(severity, "value", severity)), 1)
 
 
 def lsp_severity(severity: object) -> types.DiagnosticSeverity:
     """Engine :class:`~hpo_engine.manifest.problems.Severity` -> LSP severity (unknown -> Error)."""
-    return _SEVERITIES.get(str(getattr(severity, "value", severity)), types.DiagnosticSeverity.Error)
+    from lsprotocol import types
+
+    return types.DiagnosticSeverity(_severity_number(severity))
 
 
 def lsp_diagnostic(lines: Lines, problem: Problem) -> types.Diagnostic:
     """A :class:`~hpo_engine.manifest.problems.Problem` -> LSP diagnostic: same code, severity, message;
     range converted to code units; ``data`` keeps nothing the client must send back
     (quick fixes are recomputed from the cached validation of the same version)."""
+    from lsprotocol import types
+
     return types.Diagnostic(
         range=lsp_range(lines, problem.span),
         message=problem.message,
@@ -147,8 +185,21 @@ def lsp_diagnostic(lines: Lines, problem: Problem) -> types.Diagnostic:
     )
 
 
+def diagnostic_json(lines: Lines, problem: Problem) -> dict[str, Any]:
+    """:func:`lsp_diagnostic` as plain JSON, without lsprotocol (for :mod:`hpo_lsp.early`)."""
+    return {
+        "range": range_json(lines, problem.span),
+        "message": problem.message,
+        "severity": _severity_number(problem.severity),
+        "code": problem.code,
+        "source": DIAGNOSTIC_SOURCE,
+    }
+
+
 def lsp_text_edit(lines: Lines, edit: TextEdit) -> types.TextEdit:
     """Engine :class:`~hpo_engine.manifest.spans.TextEdit` -> LSP text edit (range in code units)."""
+    from lsprotocol import types
+
     return types.TextEdit(range=lsp_range(lines, edit.span), new_text=edit.new_text)
 
 
@@ -167,6 +218,8 @@ def lsp_code_action(
     With ``versioned`` the edit is a ``documentChanges`` entry pinned to ``version``
     (the client refuses it if the text changed); otherwise a plain ``changes`` map.
     """
+    from lsprotocol import types
+
     edits: Sequence[types.TextEdit] = [lsp_text_edit(lines, edit) for edit in suggestion.edits]
     if versioned and version is not None:
         workspace_edit = types.WorkspaceEdit(

@@ -11,6 +11,7 @@ second one. Results are kept for the latest version only.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["DocumentState", "DocumentCache", "handles_language"]
 
 #: Language ids of documents the server looks at (then only manifests get anything).
-LANGUAGE_IDS = frozenset({"yaml", "hpo", "hpo-manifest", "yaml.hpo"})
+LANGUAGE_IDS = frozenset({"yaml", "hpo-yaml", "hpo", "hpo-manifest", "yaml.hpo"})
 
 
 def handles_language(uri: str, language_id: str | None) -> bool:
@@ -48,6 +49,13 @@ class DocumentState:
     published_any: bool = False
     debounce: asyncio.Task | None = None
     closed: bool = False
+    #: Milliseconds the last analysis of this document took (``None`` before the first).
+    analysis_ms: float | None = None
+    #: ``time.monotonic()`` of the last change, and the gap before it (seconds).
+    changed_at: float | None = None
+    change_gap: float | None = None
+    #: The diagnostics of ``published_version`` went out before the server ran (hpo_lsp.early).
+    early_published: bool = False
 
 
 class DocumentCache:
@@ -56,6 +64,13 @@ class DocumentCache:
     def __init__(self, server: "HpoLanguageServer") -> None:
         self._server = server
         self._states: dict[str, DocumentState] = {}
+        #: uri -> (version, any diagnostics): published by :mod:`hpo_lsp.early` before this server ran
+        self._early: dict[str, tuple[int | None, bool]] = {}
+
+    def published_early(self, uri: str, version: int | None, nonempty: bool) -> None:
+        """Diagnostics of ``uri`` at ``version`` were published before this server started
+        (:mod:`hpo_lsp.early`): the replayed ``didOpen`` of that version does not publish them again."""
+        self._early[uri] = (version, nonempty)
 
     def __contains__(self, uri: str) -> bool:
         return uri in self._states
@@ -65,6 +80,10 @@ class DocumentCache:
 
     def open(self, uri: str, version: int | None, text: str) -> DocumentState:
         state = DocumentState(uri, version, text, looks_like_manifest(text))
+        early = self._early.pop(uri, None)
+        if early is not None and early[0] == version and version is not None:
+            state.published_version, state.published_any = early
+            state.early_published = True
         self._states[uri] = state
         return state
 
@@ -75,6 +94,9 @@ class DocumentCache:
         state.version = version
         state.text = text
         state.is_manifest = looks_like_manifest(text)
+        now = time.monotonic()
+        state.change_gap = None if state.changed_at is None else now - state.changed_at
+        state.changed_at = now
         return state
 
     def close(self, uri: str) -> DocumentState | None:
@@ -115,7 +137,7 @@ class DocumentCache:
             future = state.running[1]
         else:
             loop = asyncio.get_running_loop()
-            future = asyncio.ensure_future(loop.run_in_executor(self._server.validation_executor, state.analyzer.analyze, text, version))
+            future = asyncio.ensure_future(loop.run_in_executor(self._server.validation_executor, _timed, state, text, version))
             state.running = (version, future)
         analysis = await asyncio.shield(future)
         if state.running is not None and state.running[1] is future:
@@ -123,6 +145,14 @@ class DocumentCache:
         if state.analysis is None or _newer(analysis.version, state.analysis.version):
             state.analysis = analysis
         return analysis
+
+
+def _timed(state: DocumentState, text: str, version: int | None) -> Analysis:
+    started = time.perf_counter()
+    try:
+        return state.analyzer.analyze(text, version)
+    finally:
+        state.analysis_ms = (time.perf_counter() - started) * 1000
 
 
 def _newer(candidate: int | None, current: int | None) -> bool:

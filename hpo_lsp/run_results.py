@@ -1,21 +1,30 @@
-"""Results of experiment runs, read for the editor: where a manifest's runs are, the best
-values found, the metric names recorded, and run summaries as JSON.
+"""Results of experiment runs, read for the editor: a manifest's runs (its history), the
+best values found, the metric names recorded, and run summaries as JSON.
 
-Pure reading of :mod:`hpo_engine.runner.store` files (no LSP): the ``experiments`` feature uses it
-to report runs, and hover / completion use :func:`best_values_for` and
-:func:`metric_names_for` (features never import each other).
+Pure reading of :mod:`hpo_engine.runner.store` files (no LSP). The server holds one
+:class:`RunResults` (``server.run_results``): a bounded cache (least recently used
+first out) of the stores read, keyed by store folder and checked against the store
+files' modification times. The ``experiments`` feature reports runs with it; hover
+and completion use :meth:`RunResults.best_values_for` and
+:meth:`RunResults.metric_names_for` (features never import each other).
 
-Results of editor runs go to ``<manifest folder>/hpo-results/editor/<manifest stem>/<UTC
-time>/`` (a new results root per run, so a run never collides with an earlier one); the
-"latest run" of a manifest is the newest of those, else the stores in the ``hpo-results``
-folder ``hpo run`` uses by default whose ``manifest_path`` is that manifest.
+A **run** is one results root: editor runs go to ``<manifest folder>/hpo-results/editor/
+<manifest stem>/<UTC time>/`` (a new root per run); ``hpo run``'s default root
+``<manifest folder>/hpo-results/`` counts as one run made of the stores whose
+``manifest_path`` is that manifest. A run is ``complete`` when every store has as many
+complete or failed trials as its budget; else ``incomplete`` (stopped, interrupted or
+failed early: ``hpo run <manifest> --results <its root> --resume`` continues it).
+The *preferred* run (hover's best values, "Show results") is the newest complete
+run, else the newest run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import shlex
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +37,16 @@ __all__ = [
     "EDITOR_RUNS",
     "BestValues",
     "StoreRead",
+    "Run",
+    "RunResults",
     "uri_to_path",
     "editor_results_root",
-    "latest_results",
+    "run_roots",
     "read_store",
-    "read_latest",
-    "best_values_for",
-    "metric_names_for",
+    "resume_command",
     "trial_json",
     "summary_json",
+    "run_json",
 ]
 
 EDITOR_RUNS = Path("hpo-results") / "editor"
@@ -62,18 +72,16 @@ def _store_folders_in(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.glob(f"*/*/{STORE_FILENAME}"))
 
 
-def latest_results(manifest: Path) -> tuple[Path, list[Path]] | None:
-    """The results root of the latest run of ``manifest`` and its store folders.
-
-    Editor runs first (the newest), then ``hpo run``'s default ``hpo-results`` folder
-    beside the manifest (any store whose ``manifest_path`` is this manifest).
-    """
+def run_roots(manifest: Path) -> list[tuple[Path, list[Path]]]:
+    """Every run of ``manifest`` as (results root, its store folders), newest editor run first,
+    then ``hpo run``'s default ``hpo-results`` root (its stores of this manifest), if any."""
+    found: list[tuple[Path, list[Path]]] = []
     runs = manifest.parent / EDITOR_RUNS / manifest.stem
     if runs.is_dir():
         for root in sorted((p for p in runs.iterdir() if p.is_dir()), reverse=True):
             folders = _store_folders_in(root)
             if folders:
-                return root, folders
+                found.append((root, folders))
     default_root = manifest.parent / DEFAULT_RESULTS_ROOT
     if default_root.is_dir():
         mine = []
@@ -84,19 +92,31 @@ def latest_results(manifest: Path) -> tuple[Path, list[Path]] | None:
                 if recorded and Path(recorded).resolve() == manifest.resolve():
                     mine.append(folder)
         if mine:
-            return default_root, mine
-    return None
+            found.append((default_root, mine))
+    return found
+
+
+def resume_command(manifest: Path, root: Path) -> list[str]:
+    """The command that continues the run in results root ``root``: ``hpo run`` looks for the
+    stores in ``<--results>/<experiment>/<reference>/``, so ``--results`` is the run's root."""
+    return ["hpo", "run", str(manifest), "--results", str(root), "--resume"]
 
 
 @dataclass
 class StoreRead:
-    """One store's experiment (reference, objective, direction, budget) and its trials."""
+    """One store's experiment (reference, objective, direction, budget, creation time) and its trials."""
 
     reference: str
     objective: str
     maximize: bool
     budget: int
     trials: list[TrialRecord]
+    created_at: float = 0.0
+
+    @property
+    def finished(self) -> int:
+        """Trials that ended complete or failed (what counts against the budget)."""
+        return sum(1 for t in self.trials if t.state.value in ("complete", "failed"))
 
 
 def read_store(folder: Path) -> StoreRead | None:
@@ -106,37 +126,15 @@ def read_store(folder: Path) -> StoreRead | None:
     try:
         with ResultStore.open(folder) as store:
             experiment = store.experiment
-            return StoreRead(experiment.reference, experiment.objective, experiment.maximize, experiment.budget, store.trials())
+            return StoreRead(experiment.reference, experiment.objective, experiment.maximize, experiment.budget, store.trials(), experiment.created_at)
     except HpoError:
         return None
 
 
-_cache: dict[Path, tuple[tuple[float, ...], list[StoreRead]]] = {}
-
-
-def read_latest(manifest: Path) -> list[StoreRead]:
-    """The stores of the latest run of ``manifest``, cached by the stores' modification times."""
-    found = latest_results(manifest)
-    if found is None:
-        return []
-    _root, folders = found
-    stamps = []
-    for folder in folders:
-        for name in (STORE_FILENAME, STORE_FILENAME + "-wal"):
-            with contextlib.suppress(OSError):
-                stamps.append((folder / name).stat().st_mtime)
-    key = tuple([hash(tuple(folders))] + stamps)
-    cached = _cache.get(manifest)
-    if cached and cached[0] == key:
-        return cached[1]
-    reads = [r for r in (read_store(f) for f in folders) if r is not None]
-    _cache[manifest] = (key, reads)
-    return reads
-
-
 @dataclass(frozen=True)
 class BestValues:
-    """The best trial of one reference: its number, objective and hyper-parameter values."""
+    """The best trial of one reference: its number, objective and hyper-parameter values,
+    and a label of the run it comes from (see :meth:`Run.label`)."""
 
     reference: str
     trial: int
@@ -144,35 +142,135 @@ class BestValues:
     objective: float
     maximize: bool
     values: dict[str, Any]
+    run: str = ""
 
 
-def best_values_for(uri: str) -> dict[str, BestValues]:
-    """Per reference name, the best trial of the latest run of the manifest at ``uri``.
+@dataclass(frozen=True)
+class Run:
+    """One run of a manifest: its results root, stores and what they hold."""
 
-    Empty when there are no results (or ``uri`` is not a file). For hover: the best
-    value of hyper-parameter ``p`` of reference ``r`` is ``best_values_for(uri)[r].values[p]``.
+    root: Path
+    reads: tuple[StoreRead, ...]
+    editor: bool
+
+    @property
+    def started_at(self) -> float:
+        """Creation time of its first store (Unix seconds)."""
+        return min((r.created_at for r in self.reads if r.created_at), default=0.0)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.reads) and all(r.finished >= r.budget for r in self.reads)
+
+    @property
+    def state(self) -> str:
+        return "complete" if self.complete else "incomplete"
+
+    @property
+    def trials(self) -> int:
+        return sum(len(r.trials) for r in self.reads)
+
+    @property
+    def budget(self) -> int:
+        return sum(r.budget for r in self.reads)
+
+    def best(self) -> tuple[StoreRead, TrialRecord] | None:
+        """The best trial over the run's stores (by each store's direction)."""
+        top: tuple[StoreRead, TrialRecord] | None = None
+        for read in self.reads:
+            trial = best_trial(read.trials, maximize=read.maximize)
+            if trial is None or trial.objective is None:
+                continue
+            if top is None or (trial.objective > top[1].objective if read.maximize else trial.objective < top[1].objective):  # type: ignore[operator]
+                top = (read, trial)
+        return top
+
+    def label(self) -> str:
+        """``run of 2026-12-01 21:03 UTC, complete, 20 trials`` (``hpo run`` for the default root)."""
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.started_at)) if self.started_at else "?"
+        where = "run" if self.editor else "hpo run"
+        return f"{where} of {when}, {self.state}, {self.trials} trial{'s' if self.trials != 1 else ''}"
+
+
+class RunResults:
+    """Reads the runs of manifests, with a bounded cache of store reads (the server holds one).
+
+    ``max_stores`` bounds the cache: past it, the store read least recently used goes.
     """
-    path = uri_to_path(uri)
-    if path is None:
-        return {}
-    best: dict[str, BestValues] = {}
-    for read in read_latest(path):
-        trial = best_trial(read.trials, maximize=read.maximize)
-        if trial is not None and trial.objective is not None:
-            best[read.reference] = BestValues(read.reference, trial.number, read.objective, trial.objective, read.maximize, dict(trial.values))
-    return best
 
+    def __init__(self, max_stores: int = 64) -> None:
+        self.max_stores = max_stores
+        self._reads: OrderedDict[Path, tuple[tuple[float, ...], StoreRead | None]] = OrderedDict()
 
-def metric_names_for(uri: str) -> list[str]:
-    """Every metric name recorded by the trials of the latest run of the manifest at ``uri`` (for ``objective`` completion)."""
-    path = uri_to_path(uri)
-    if path is None:
-        return []
-    names: dict[str, None] = {}
-    for read in read_latest(path):
-        for name in metric_names(read.trials):
-            names.setdefault(name, None)
-    return list(names)
+    def __len__(self) -> int:
+        return len(self._reads)
+
+    def read(self, folder: Path) -> StoreRead | None:
+        """:func:`read_store`, cached until the store's files change."""
+        stamps: list[float] = []
+        for name in (STORE_FILENAME, STORE_FILENAME + "-wal"):
+            try:
+                stamps.append((folder / name).stat().st_mtime_ns)
+            except OSError:
+                stamps.append(-1)
+        key = tuple(stamps)
+        cached = self._reads.get(folder)
+        if cached is not None and cached[0] == key:
+            self._reads.move_to_end(folder)
+            return cached[1]
+        read = read_store(folder)
+        self._reads[folder] = (key, read)
+        self._reads.move_to_end(folder)
+        while len(self._reads) > self.max_stores:
+            self._reads.popitem(last=False)
+        return read
+
+    def runs(self, manifest: Path) -> list[Run]:
+        """Every run of ``manifest``, newest first (see :func:`run_roots`)."""
+        runs = []
+        for root, folders in run_roots(manifest):
+            reads = tuple(r for r in (self.read(f) for f in folders) if r is not None)
+            if reads:
+                runs.append(Run(root, reads, editor=root.parent.parent == manifest.parent / EDITOR_RUNS))
+        runs.sort(key=lambda r: r.started_at, reverse=True)
+        return runs
+
+    def preferred(self, manifest: Path) -> Run | None:
+        """The newest complete run, else the newest run."""
+        runs = self.runs(manifest)
+        return next((r for r in runs if r.complete), runs[0] if runs else None)
+
+    def run_at(self, manifest: Path, root: Path) -> Run | None:
+        """The run of ``manifest`` whose results root is ``root`` (``None``: not one of its runs)."""
+        wanted = root.resolve()
+        return next((r for r in self.runs(manifest) if r.root.resolve() == wanted), None)
+
+    def best_values_for(self, uri: str) -> dict[str, BestValues]:
+        """Per reference name, the best trial of the preferred run of the manifest at ``uri``.
+
+        Empty when there are no results (or ``uri`` is not a file). For hover: the best
+        value of hyper-parameter ``p`` of reference ``r`` is ``best_values_for(uri)[r].values[p]``.
+        """
+        path = uri_to_path(uri)
+        run = self.preferred(path) if path is not None else None
+        if run is None:
+            return {}
+        best: dict[str, BestValues] = {}
+        for read in run.reads:
+            trial = best_trial(read.trials, maximize=read.maximize)
+            if trial is not None and trial.objective is not None:
+                best[read.reference] = BestValues(read.reference, trial.number, read.objective, trial.objective, read.maximize, dict(trial.values), run.label())
+        return best
+
+    def metric_names_for(self, uri: str) -> list[str]:
+        """Every metric name recorded by the trials of the preferred run of the manifest at ``uri``."""
+        path = uri_to_path(uri)
+        run = self.preferred(path) if path is not None else None
+        names: dict[str, None] = {}
+        for read in run.reads if run is not None else ():
+            for name in metric_names(read.trials):
+                names.setdefault(name, None)
+        return list(names)
 
 
 def _finite(value: Any) -> Any:
@@ -191,6 +289,24 @@ def trial_json(reference: str, trial: TrialRecord) -> dict[str, Any]:
         "started_at": trial.started_at,
         "ended_at": trial.ended_at,
         "failure_reason": trial.failure_reason,
+    }
+
+
+def run_json(manifest: Path, run: Run) -> dict[str, Any]:
+    """A run for the client's history picker: root, start time, state, trials, budget, best."""
+    top = run.best()
+    command = resume_command(manifest, run.root)
+    return {
+        "results_dir": str(run.root),
+        "started_at": run.started_at or None,
+        "state": run.state,
+        "trials": run.trials,
+        "budget": run.budget,
+        "editor": run.editor,
+        "label": run.label(),
+        "objective": run.reads[0].objective if run.reads else None,
+        "best": None if top is None else {"reference": top[0].reference, "number": top[1].number, "objective": _finite(top[1].objective)},
+        "resume": None if run.complete else {"command": command, "text": shlex.join(command)},
     }
 
 

@@ -20,7 +20,8 @@ from pygls.protocol.language_server import lsp_method
 
 from . import __version__
 from .documents import DocumentCache
-from .metrics import MetricNames
+from .metric_names import MetricNames
+from .run_results import RunResults
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class HpoProtocol(LanguageServerProtocol):
 
 
 class HpoLanguageServer(LanguageServer):
-    """Holds the open documents, the settings, the validation executor and the metric cache."""
+    """Holds the open documents, the settings, the validation executor, the metric cache and the run results."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("protocol_cls", HpoProtocol)
@@ -56,6 +57,8 @@ class HpoLanguageServer(LanguageServer):
         self.validation_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpo-validate")
         self.documents = DocumentCache(self)
         self.metric_names = MetricNames()
+        #: Stores of experiment runs read for hover, completion and the run commands (bounded cache).
+        self.run_results = RunResults()
         #: Called after every document analysis that got published (features hook in here).
         self.on_analysis: list[Callable[[str], None]] = []
 

@@ -48,7 +48,7 @@ class SectionSummary:
     @property
     def combinations_text(self) -> str:
         if self.space is None:
-            return "? combinations"
+            return "search space not valid"
         size = self.space.size
         if size is None:
             return "continuous space"
@@ -60,9 +60,14 @@ class SectionSummary:
         return f"{steps:,} run" + ("" if steps == 1 else "s") + f" ({self.method.name})"
 
     def lens_title(self) -> str:
-        """``"4 hyper-parameters · 48 combinations · 4 runs (random)"``."""
+        """``"4 hyper-parameters · 48 combinations · 4 runs (random)"``; with an invalid
+        hyper-parameter ``"1 hyper-parameter · search space not valid: <why> · 4 runs (random)"``."""
         noun = "hyper-parameter" if self.parameters == 1 else "hyper-parameters"
-        return f"{self.parameters} {noun} · {self.combinations_text} · {self.runs_text}"
+        size = self.combinations_text
+        if self.space is None and self.error:
+            why = self.error if len(self.error) <= 60 else self.error[:57].rstrip() + "..."
+            size = f"{size}: {why}"
+        return f"{self.parameters} {noun} · {size} · {self.runs_text}"
 
 
 def summarize_section(section: Mapping[str, Any]) -> SectionSummary:

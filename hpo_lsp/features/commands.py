@@ -5,7 +5,9 @@ Arguments: ``[uri]`` or ``[uri, path]`` (``path`` as the code lens sends it, e.g
 ``{"uri": ..., "path": [...], "maxPoints": N}``. Returns ``{"uri", "version",
 "sections": [...]}``; each section has its path, reference name, method, budget, and
 the core's ``SearchSpace.to_json(max_points)`` table (per parameter: kind, values or
-bounds, count; the first N points) — or an ``error``.
+bounds, count; the first N points) — or an ``error``. When there is no section to show
+and the manifest has errors (a YAML syntax error...), the answer's ``error`` names the
+first one (1-based line, as the CLI prints it).
 """
 
 from __future__ import annotations
@@ -62,4 +64,9 @@ def register(server: "HpoLanguageServer") -> None:
             else:
                 entry.update(summary.space.to_json(max_points=max_points))
             sections.append(entry)
-        return {"uri": uri, "version": analysis.version, "sections": sections}
+        result: dict[str, Any] = {"uri": uri, "version": analysis.version, "sections": sections}
+        errors = [p for p in analysis.problems if str(getattr(p.severity, "value", p.severity)) == "error"]
+        if not sections and errors:
+            first = errors[0]
+            result["error"] = f"line {first.span.start.line + 1}: {first.message}"
+        return result

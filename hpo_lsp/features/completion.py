@@ -8,10 +8,10 @@
 * Method parameter names that bring their value key (``objective`` ->
   ``string_value: ``), from the schema's ``if``/``then`` branches.
 * In ``objective``'s ``string_value``: the metric names the training code records
-  (:mod:`hpo_lsp.metrics`).
+  (:mod:`hpo_lsp.metric_names`).
 
 Domain work happens in :mod:`hpo_engine.manifest.schema_navigation`, :mod:`hpo_lsp.cursor`
-and :mod:`hpo_lsp.metrics`; this module renders ``CompletionItem``s.
+and :mod:`hpo_lsp.metric_names`; this module renders ``CompletionItem``s.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from pygls.uris import to_fs_path
 
 from hpo_engine.manifest import schema_navigation as nav
 
-from ..convert import engine_position
+from ..convert import engine_position, lsp_range_on_line
 from ..cursor import CursorContext, cursor_context
 from ..schema_cache import manifest_schema as schema
-from ..run_results import metric_names_for
 
 if TYPE_CHECKING:
     from ..convert import Lines
@@ -141,9 +140,7 @@ class _Renderer:
         formats = server.client_supports("text_document.completion.completion_item.documentation_format", []) or []
         self.markdown = types.MarkupKind.Markdown in formats
         self.snippets = bool(server.client_supports("text_document.completion.completion_item.snippet_support"))
-        start = lines.to_units(ctx.line, ctx.word_start)
-        end = lines.to_units(ctx.line, ctx.word_end)
-        self.range = types.Range(types.Position(ctx.line, start), types.Position(ctx.line, end))
+        self.range = lsp_range_on_line(lines, ctx.line, ctx.word_start, ctx.word_end)
         # Right after "key:" (completion triggered by ':'): the value needs its blank.
         line = lines.line(ctx.line)
         self.lead = " " if ctx.kind == "value" and ctx.word_start > 0 and line[ctx.word_start - 1 : ctx.word_start] == ":" else ""
@@ -271,7 +268,7 @@ def _value_items(server: "HpoLanguageServer", uri: str, renderer: _Renderer, ctx
         for order, metric in enumerate(static):
             out = Snippet(renderer.snippets).text(metric)
             items.append(renderer.item(metric, types.CompletionItemKind.Field, out, detail="metric recorded by the training code", order=order))
-        for order, metric in enumerate(m for m in metric_names_for(uri) if m not in static):
+        for order, metric in enumerate(m for m in server.run_results.metric_names_for(uri) if m not in static):
             out = Snippet(renderer.snippets).text(metric)
             items.append(renderer.item(metric, types.CompletionItemKind.Field, out, detail="metric seen in the last run's results", order=len(static) + order))
     return items

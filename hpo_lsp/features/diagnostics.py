@@ -1,7 +1,11 @@
 """Diagnostics: the core validator's problems, published per document version after a debounce.
 
-* ``didOpen`` validates at once; ``didChange`` waits ``hpo.validation.debounceMs``
-  of quiet (per uri) first.
+* ``didOpen`` validates at once; ``didChange`` waits for quiet first (per uri), for a
+  time that adapts to the document (:func:`debounce_ms`): twice its last validation
+  time, at least :data:`MIN_DEBOUNCE_MS`, at most ``hpo.validation.debounceMs``; the
+  whole ``debounceMs`` while changes come faster than a validation takes. A small
+  manifest validates in a few milliseconds, so its diagnostics follow each key stroke;
+  a 10,000-line one waits longer and is not validated for every key of a burst.
 * Validation runs on the server's executor, so requests are answered meanwhile.
 * A result is published with its version, and only when it is the document's
   current version and newer than what was last published: an older version's
@@ -23,7 +27,24 @@ from ..documents import handles_language
 if TYPE_CHECKING:
     from ..server import HpoLanguageServer
 
-__all__ = ["register", "schedule", "publish_now"]
+__all__ = ["register", "schedule", "publish_now", "debounce_ms", "MIN_DEBOUNCE_MS"]
+
+#: The shortest wait after a change (ms): lets a burst of changes sent at once coalesce.
+MIN_DEBOUNCE_MS = 8
+
+
+def debounce_ms(limit_ms: int, analysis_ms: float | None, change_gap_s: float | None) -> float:
+    """Milliseconds to wait after a change before validating.
+
+    ``limit_ms`` is ``hpo.validation.debounceMs``; ``analysis_ms`` how long the
+    document's last validation took (``None``: not validated yet); ``change_gap_s``
+    the seconds between this change and the one before (``None``: the first change).
+    """
+    if analysis_ms is None:
+        return float(limit_ms)
+    if change_gap_s is not None and change_gap_s * 1000 < analysis_ms:
+        return float(limit_ms)  # changes come faster than validations: wait for a pause
+    return float(min(limit_ms, max(MIN_DEBOUNCE_MS, 2 * analysis_ms)))
 
 
 def _publish(server: "HpoLanguageServer", uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
@@ -47,11 +68,14 @@ async def publish_now(server: "HpoLanguageServer", uri: str) -> None:
         return  # closed, replaced, or a newer version is on its way
     if state.published_version is not None and analysis.version is not None and analysis.version < state.published_version:
         return
-    lines = server.lines(analysis.text)
-    diagnostics = [lsp_diagnostic(lines, problem) for problem in analysis.problems]
-    state.published_version = analysis.version
-    state.published_any = bool(diagnostics) or state.published_any
-    _publish(server, uri, analysis.version, diagnostics)
+    if state.early_published and analysis.version == state.published_version:
+        state.early_published = False  # hpo_lsp.early published this version already
+    else:
+        lines = server.lines(analysis.text)
+        diagnostics = [lsp_diagnostic(lines, problem) for problem in analysis.problems]
+        state.published_version = analysis.version
+        state.published_any = bool(diagnostics) or state.published_any
+        _publish(server, uri, analysis.version, diagnostics)
     for hook in server.on_analysis:
         hook(uri)
 
@@ -63,7 +87,7 @@ def schedule(server: "HpoLanguageServer", uri: str, delay_ms: int | None = None)
         return
     if state.debounce is not None and not state.debounce.done():
         state.debounce.cancel()
-    delay = server.settings.debounce_ms if delay_ms is None else delay_ms
+    delay = debounce_ms(server.settings.debounce_ms, state.analysis_ms, state.change_gap) if delay_ms is None else delay_ms
 
     async def run() -> None:
         try:

@@ -15,7 +15,18 @@ Commands (``workspace/executeCommand``; arguments are positional JSON values):
   without one the server creates its own when the client supports it.
 - ``hpo.cancelExperiment`` ``[uri?]`` -> ``{"cancelled": bool}``; the progress's cancel
   (``window/workDoneProgress/cancel``) does the same.
-- ``hpo.experimentResults`` ``[uri]`` -> the summary of the last stored run, or ``null``.
+- ``hpo.experimentResults`` ``[uri, resultsDir?]`` -> the summary of the run stored in
+  ``resultsDir``, or of the manifest's preferred run (the newest complete one, else the
+  newest), or ``null``; it has ``run`` (see :func:`~hpo_lsp.run_results.run_json`) and
+  ``runs`` (how many the manifest has).
+- ``hpo.experimentRuns`` ``[uri]`` -> every run of the manifest, newest first
+  (:func:`~hpo_lsp.run_results.run_json`: time, state, trials, best, resume command).
+- ``hpo.runExperiment`` with ``{"resume": resultsDir}`` in its third argument continues that
+  run (``hpo run <manifest> --results <resultsDir> --resume``); ``resultsDir`` must be one of
+  the manifest's runs.
+
+A manifest with errors is not run: one ``window/showMessage`` lists its first problems and the
+command answers ``{"state": "invalid", "problems": [...]}`` (no results).
 
 Notifications: ``hpo/trialFinished`` ``{uri, reference, number, values, state, objective,
 objective_name, metrics}`` once per finished trial, ``hpo/experimentOutput`` ``{uri, line}`` for the lines
@@ -46,13 +57,13 @@ from hpo_engine.errors import HpoError, ManifestError
 from hpo_engine.runner.results import best_trial
 from hpo_engine.runner.store import store_folder
 
+from ..convert import plain_json
 from ..run_results import (
+    RunResults,
     StoreRead,
-    best_values_for,
     editor_results_root,
-    latest_results,
-    metric_names_for,
     read_store,
+    run_json,
     summary_json,
     trial_json,
     uri_to_path,
@@ -68,14 +79,16 @@ __all__ = [
     "TRIAL_FINISHED",
     "EXPERIMENT_OUTPUT",
     "POLL_SECONDS",
+    "RUNS_COMMAND",
     "register",
-    "best_values_for",  # re-exported from hpo_lsp.run_results
-    "metric_names_for",
 ]
 
 RUN_COMMAND = "hpo.runExperiment"
 CANCEL_COMMAND = "hpo.cancelExperiment"
 RESULTS_COMMAND = "hpo.experimentResults"
+RUNS_COMMAND = "hpo.experimentRuns"
+#: How many problems the "not run" message lists.
+LISTED_PROBLEMS = 3
 TRIAL_FINISHED = "hpo/trialFinished"
 EXPERIMENT_OUTPUT = "hpo/experimentOutput"
 #: Seconds between two looks at the result stores of a running experiment.
@@ -106,8 +119,9 @@ class _Run:
 class Experiments:
     """The runs one server has started, by manifest uri (one run at a time per manifest)."""
 
-    def __init__(self, server: LanguageServer) -> None:
+    def __init__(self, server: LanguageServer, results: RunResults) -> None:
         self.server = server
+        self.results = results
         self.runs: dict[str, _Run] = {}
 
     # messages ---------------------------------------------------------------------
@@ -118,7 +132,21 @@ class Experiments:
         self.server.protocol.notify(method, params)
 
     # the command ------------------------------------------------------------------
-    async def run(self, uri: str, reference: str | None, token: types.ProgressToken | None) -> dict[str, Any] | None:
+    def _not_run(self, uri: str, path: Path, exc: HpoError) -> dict[str, Any]:
+        """One message listing the first problems (lines 1-based, as the CLI prints them)."""
+        problems = [p for p in (getattr(exc, "problems", None) or []) if str(getattr(p.severity, "value", p.severity)) == "error"]
+        listed = [f"line {p.span.start.line + 1}: {p.message}" for p in problems[:LISTED_PROBLEMS]]
+        if problems:
+            more = f" (and {len(problems) - LISTED_PROBLEMS} more)" if len(problems) > LISTED_PROBLEMS else ""
+            noun = "error" if len(problems) == 1 else "errors"
+            text = f"HPO: {path.name} was not run: {len(problems)} {noun} — " + "; ".join(listed) + more
+            text += ("" if text.endswith((".", "?", "!")) else ".") + " See Problems."
+        else:
+            text = f"HPO: {path.name} was not run: {exc}"
+        self._show(types.MessageType.Error, text)
+        return {"uri": uri, "manifest": str(path), "state": "invalid", "trials": [], "best": None, "message": text, "problems": listed}
+
+    async def run(self, uri: str, reference: str | None, token: types.ProgressToken | None, resume: str | None = None) -> dict[str, Any] | None:
         from hpo_engine.manifest.validation import load_manifest
 
         path = uri_to_path(uri)
@@ -134,15 +162,17 @@ class Experiments:
             references = [r for r in manifest.references if r.optimization is not None and (reference is None or r.name == reference)]
             if reference is not None and not references:
                 raise HpoError(f"no training reference named {reference!r} with hyper_parameters_optimization")
-        except ManifestError as exc:
-            count = len(exc.problems) if exc.problems else 1
-            self._show(types.MessageType.Error, f"HPO: {path.name} has {count} error(s); fix them before running (see Problems).")
-            return {"uri": uri, "results_dir": "", "state": "invalid", "trials": [], "best": None, "message": str(exc)}
-        except HpoError as exc:
-            self._show(types.MessageType.Error, f"HPO: {exc}")
-            return {"uri": uri, "results_dir": "", "state": "invalid", "trials": [], "best": None, "message": str(exc)}
+        except (ManifestError, HpoError) as exc:
+            return self._not_run(uri, path, exc)
 
-        root = editor_results_root(path)
+        if resume is not None:
+            previous = self.results.run_at(path, Path(resume))
+            if previous is None:
+                self._show(types.MessageType.Error, f"HPO: {resume} holds no run of {path.name} to resume.")
+                return None
+            root = previous.root
+        else:
+            root = editor_results_root(path)
         run = _Run(
             uri=uri,
             manifest=path,
@@ -155,7 +185,7 @@ class Experiments:
         self.runs[uri] = run
         try:
             run.token = await self._begin_progress(token, f"HPO: {path.name}", run)
-            return await self._execute(run, reference, ran_saved)
+            return await self._execute(run, reference, ran_saved, resume is not None)
         finally:
             self.runs.pop(uri, None)
 
@@ -187,10 +217,12 @@ class Experiments:
             future.add_done_callback(lambda f: f.cancelled() and self.cancel(run.uri))
         return token
 
-    async def _execute(self, run: _Run, reference: str | None, ran_saved: bool) -> dict[str, Any]:
+    async def _execute(self, run: _Run, reference: str | None, ran_saved: bool, resume: bool = False) -> dict[str, Any]:
         command = [sys.executable, "-m", "hpo_engine.cli", "run", str(run.manifest), "--results", str(run.root), "--quiet", "--json"]
         if reference is not None:
             command += ["--reference", reference]
+        if resume:
+            command.append("--resume")
         run.process = await asyncio.create_subprocess_exec(
             *command,
             cwd=str(run.manifest.parent),
@@ -216,6 +248,9 @@ class Experiments:
         state = "cancelled" if run.cancelled else ("complete" if exit_code == 0 else "failed")
         message = self._message(stdout, run, exit_code)
         summary = summary_json(run.uri, run.root, reads, state, exit_code=exit_code, message=message, ran_saved_file=ran_saved, manifest=str(run.manifest))
+        stored = self.results.run_at(run.manifest, run.root)
+        if stored is not None:  # the run as the history lists it (label, resume command)
+            summary.update(run=run_json(run.manifest, stored), runs=len(self.results.runs(run.manifest)))
         if not reads:  # stopped or failed before any store was written: describe it from the manifest
             summary.update(objective=run.objective, maximize=run.maximize)
         if run.token is not None:
@@ -303,14 +338,26 @@ class Experiments:
                 return
             _signal_group(process, sig)
 
-    def stored_results(self, uri: str) -> dict[str, Any] | None:
+    def stored_results(self, uri: str, results_dir: str | None = None) -> dict[str, Any] | None:
+        """The summary of the run in ``results_dir``, else of the manifest's preferred run."""
         path = uri_to_path(uri)
-        found = latest_results(path) if path is not None else None
-        if found is None:
+        if path is None:
             return None
-        root, folders = found
-        reads = [r for r in (read_store(f) for f in folders) if r is not None]
-        return summary_json(uri, root, reads, "stored", manifest=str(path))
+        runs = self.results.runs(path)
+        if results_dir is not None:
+            run = self.results.run_at(path, Path(results_dir))
+        else:
+            run = next((r for r in runs if r.complete), runs[0] if runs else None)
+        if run is None:
+            return None
+        return summary_json(uri, run.root, list(run.reads), "stored", manifest=str(path), run=run_json(path, run), runs=len(runs))
+
+    def history(self, uri: str) -> list[dict[str, Any]]:
+        """Every run of the manifest at ``uri``, newest first (for the client's picker)."""
+        path = uri_to_path(uri)
+        if path is None:
+            return []
+        return [run_json(path, run) for run in self.results.runs(path)]
 
 
 def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
@@ -337,9 +384,16 @@ def _token_from(options: Any) -> types.ProgressToken | None:
     return None
 
 
+def _resume_from(options: Any) -> str | None:
+    if isinstance(options, dict) and isinstance(options.get("resume"), str) and options["resume"]:
+        return options["resume"]
+    return None
+
+
 def register(server: LanguageServer) -> Experiments:
-    """Adds ``hpo.runExperiment``, ``hpo.cancelExperiment`` and ``hpo.experimentResults`` to ``server``."""
-    experiments = Experiments(server)
+    """Adds ``hpo.runExperiment``, ``hpo.cancelExperiment``, ``hpo.experimentResults`` and
+    ``hpo.experimentRuns`` to ``server`` (its ``run_results`` reads the stores)."""
+    experiments = Experiments(server, getattr(server, "run_results", None) or RunResults())
 
     @server.command(RUN_COMMAND)
     async def run_experiment(ls: Any, *args: Any) -> dict[str, Any] | None:
@@ -347,7 +401,8 @@ def register(server: LanguageServer) -> Experiments:
         if uri is None:
             raise ValueError(f"{RUN_COMMAND} needs the manifest's uri as its first argument")
         reference = args[1] if len(args) > 1 and isinstance(args[1], str) and args[1] else None
-        return await experiments.run(uri, reference, _token_from(args[2] if len(args) > 2 else None))
+        options = plain_json(args[2]) if len(args) > 2 else None
+        return await experiments.run(uri, reference, _token_from(options), _resume_from(options))
 
     @server.command(CANCEL_COMMAND)
     def cancel_experiment(ls: Any, *args: Any) -> dict[str, bool]:
@@ -357,6 +412,12 @@ def register(server: LanguageServer) -> Experiments:
     @server.command(RESULTS_COMMAND)
     def experiment_results(ls: Any, *args: Any) -> dict[str, Any] | None:
         uri = args[0] if args and isinstance(args[0], str) else None
-        return experiments.stored_results(uri) if uri else None
+        results_dir = args[1] if len(args) > 1 and isinstance(args[1], str) and args[1] else None
+        return experiments.stored_results(uri, results_dir) if uri else None
+
+    @server.command(RUNS_COMMAND)
+    def experiment_runs(ls: Any, *args: Any) -> list[dict[str, Any]]:
+        uri = args[0] if args and isinstance(args[0], str) else None
+        return experiments.history(uri) if uri else []
 
     return experiments

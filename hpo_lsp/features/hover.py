@@ -11,9 +11,8 @@ from lsprotocol import types
 
 from hpo_engine.manifest import schema_navigation as nav
 
-from ..convert import engine_position
+from ..convert import engine_position, lsp_range_on_line
 from ..cursor import cursor_context, line_elements
-from ..run_results import best_values_for
 from ..summaries import dimension_of, summarize_section
 from ..schema_cache import manifest_schema as schema
 
@@ -64,15 +63,16 @@ def _section_text(analysis: "Analysis", section_path: tuple, markdown: bool) -> 
     return "\n\n".join(parts)
 
 
-def _best_value_text(uri: str, analysis: "Analysis", item_path: tuple, markdown: bool) -> str:
-    """The best value of this hyper-parameter in the manifest's last run (hpo_lsp.run_results)."""
+def _best_value_text(server: "HpoLanguageServer", uri: str, analysis: "Analysis", item_path: tuple, markdown: bool) -> str:
+    """The best value of this hyper-parameter in the manifest's preferred run (the newest
+    complete one, else the newest: :meth:`hpo_lsp.run_results.RunResults.best_values_for`)."""
     reference = analysis.data_at(item_path[:2] + ("name",)) if item_path[0] == "training_references" else None
     name = analysis.data_at(item_path + ("name",))
-    best = best_values_for(uri).get(str(reference))
+    best = server.run_results.best_values_for(uri).get(str(reference))
     if best is None or name not in best.values:
         return ""
     value = f"`{best.values[name]!r}`" if markdown else repr(best.values[name])
-    return f"best value found: {value} (trial {best.trial}, {best.objective_name} = {best.objective:.6g})"
+    return f"best value found: {value} (trial {best.trial}, {best.objective_name} = {best.objective:.6g}; {best.run})"
 
 
 def hover_text(server: "HpoLanguageServer", analysis: "Analysis", text: str, position: types.Position, markdown: bool, uri: str | None = None) -> tuple[str, types.Range] | None:
@@ -106,7 +106,7 @@ def hover_text(server: "HpoLanguageServer", analysis: "Analysis", text: str, pos
         extra = _hyper_parameter_text(analysis, item_path, markdown)
         if extra:
             sections.append(extra)
-        best = _best_value_text(uri, analysis, item_path, markdown) if uri else ""
+        best = _best_value_text(server, uri, analysis, item_path, markdown) if uri else ""
         if best:
             sections.append(best)
     if element.key == "hyper_parameters_optimization" and on_key:
@@ -115,9 +115,9 @@ def hover_text(server: "HpoLanguageServer", analysis: "Analysis", text: str, pos
             sections.append(extra)
     if not sections:
         return None
-    start = lines.to_units(where.line, element.column if on_key else element.value_column)
-    end = lines.to_units(where.line, element.key_end if on_key else len(line.rstrip()))
-    return "\n\n".join(sections), types.Range(types.Position(where.line, start), types.Position(where.line, end))
+    start = element.column if on_key else element.value_column
+    end = element.key_end if on_key else len(line.rstrip())
+    return "\n\n".join(sections), lsp_range_on_line(lines, where.line, start, end)
 
 
 def register(server: "HpoLanguageServer") -> None:

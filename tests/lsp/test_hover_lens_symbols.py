@@ -93,3 +93,20 @@ async def test_document_symbols_outline(client: LanguageClient, tmp_path: Path, 
     assert section.name == "hyper_parameters_optimization"
     assert [c.name for c in section.children] == ["learning_rate", "conv_filter_size1", "conv_filter_size2", "fc"]
     assert [c.detail for c in section.children] == ["double_range", "int_range", "int_range", "int_range"]
+
+
+async def test_lens_on_an_invalid_space_says_why(client: LanguageClient, tmp_path: Path, seed_typo: str):
+    text = seed_typo.replace("min_value: 5", "min_value: 50", 1)  # fc: min > max
+    uri, _ = await open_and_wait(client, tmp_path / "bad-space.yaml", text)
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    title = lenses[0].command.title
+    assert "search space not valid: " in title and "?" not in title, title
+
+
+async def test_preview_of_a_yaml_syntax_error_names_it(client: LanguageClient, tmp_path: Path, seed_typo: str):
+    text = seed_typo.replace("training_references:", "training_references: [", 1)
+    uri, _ = await open_and_wait(client, tmp_path / "syntax.yaml", text)
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="hpo.previewSearchSpace", arguments=[uri]))
+    assert result.sections == [] if hasattr(result, "sections") else result["sections"] == []
+    error = result.error if hasattr(result, "error") else result["error"]
+    assert error.startswith("line ") and "hyper_parameters" not in error

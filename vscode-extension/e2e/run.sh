@@ -10,6 +10,9 @@
 #   HPO_E2E_OUTPUT   where screenshots, logs and summary.json go (default: vscode-extension/test-output/e2e)
 #   HPO_E2E_CACHE    cache of code-server / playwright-core (default: <repo>/.e2e)
 #   HPO_E2E_SERVER   optional: a command for the hpo.server.path setting instead of <python> -m hpo_lsp
+#   HPO_E2E_REDHAT_YAML  Red Hat's YAML extension (.vsix) installed beside hpo's
+#                    (default: <repo>/../shared/third-party/redhat-yaml-1.25.0-local.vsix; when it is
+#                    missing, the "once beside Red Hat YAML" steps are reported as skipped)
 # Exit status: 0 when every step passed, non-zero otherwise.
 set -euo pipefail
 
@@ -63,6 +66,11 @@ if [[ -f "$REPO/examples/seed-typo.yaml" ]]; then
 else
   cp "$HERE/fixtures/seed-typo.yaml" "$WORKSPACE/seed-typo.yaml"
 fi
+# the seed manifest under both names Red Hat YAML could claim; a plain YAML file with a syntax
+# error (only Red Hat YAML reports it: proof that it runs); an invalid manifest to run
+cp "$WORKSPACE/seed-typo.yaml" "$WORKSPACE/seed-typo.hpo.yaml"
+printf 'services:\n  web: [unclosed\n' > "$WORKSPACE/plain-broken.yaml"
+sed 's/double_values:/double_valuez:/' "$WORKSPACE/tiny.hpo.yaml" > "$WORKSPACE/invalid.hpo.yaml"
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache" XDG_STATE_HOME="$RUN/xdg/state" TMPDIR="$RUN/tmp"
 SERVER_PATH="${HPO_E2E_SERVER:-}"
 "$PYTHON" - "$RUN/user-data/User/settings.json" "$PYTHON" "$SERVER_PATH" <<'PY'
@@ -87,6 +95,10 @@ json.dump({
     "editor.minimap.enabled": False,
     "chat.commandCenter.enabled": False,
     "workbench.colorTheme": "Default Dark Modern",
+    # Red Hat YAML: no telemetry question, no schema store download (no internet here)
+    "redhat.telemetry.enabled": False,
+    "yaml.schemaStore.enable": False,
+    "yaml.extension.recommendations": False,
 }, open(path, "w"), indent=2)
 PY
 
@@ -94,6 +106,17 @@ log "install the .vsix into a fresh extensions folder"
 "$CODE_SERVER" --extensions-dir "$RUN/extensions" --user-data-dir "$RUN/user-data" --install-extension "$VSIX" > "$OUT/install-extension.log" 2>&1 \
   || { cat "$OUT/install-extension.log"; exit 1; }
 ls "$RUN/extensions" | grep -q "^hpo.hpo-manifests-" || { log "the extension is not in $RUN/extensions"; exit 1; }
+REDHAT_VSIX="${HPO_E2E_REDHAT_YAML:-$REPO/../shared/third-party/redhat-yaml-1.25.0-local.vsix}"
+if [[ -f "$REDHAT_VSIX" ]]; then
+  log "install Red Hat YAML beside it: $REDHAT_VSIX"
+  "$CODE_SERVER" --extensions-dir "$RUN/extensions" --user-data-dir "$RUN/user-data" --install-extension "$REDHAT_VSIX" >> "$OUT/install-extension.log" 2>&1 \
+    || { cat "$OUT/install-extension.log"; exit 1; }
+  ls "$RUN/extensions" | grep -q "^redhat.vscode-yaml-" || { log "Red Hat YAML is not in $RUN/extensions"; exit 1; }
+  export E2E_REDHAT=1
+else
+  log "no Red Hat YAML vsix at $REDHAT_VSIX: its steps are skipped"
+  export E2E_REDHAT=0
+fi
 
 # 5. code-server in its own process group ----------------------------------------------
 PORT="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -103,7 +126,7 @@ auth: none
 cert: false
 CFG
 log "start code-server on 127.0.0.1:$PORT"
-setsid "$CODE_SERVER" --config "$RUN/config.yaml" --user-data-dir "$RUN/user-data" --extensions-dir "$RUN/extensions" \
+HPO_E2E_SLOW_MARKER="$WORKSPACE/.slow-tiny" setsid "$CODE_SERVER" --config "$RUN/config.yaml" --user-data-dir "$RUN/user-data" --extensions-dir "$RUN/extensions" \
   --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
   "$WORKSPACE" > "$OUT/code-server.log" 2>&1 < /dev/null &
 CS_PID=$!

@@ -2,7 +2,7 @@
 // user would: open the typo example, see the `step"` error in Problems, apply the quick fix,
 // preview the search space, run a tiny experiment and see its results. Started by run.sh.
 import { createRequire } from "node:module";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
@@ -75,16 +75,43 @@ async function openFile(name) {
   // is exactly `name` instead of taking the first row with Enter.
   await page.keyboard.press("Control+P");
   const input = page.locator(".quick-input-widget .quick-input-box input");
-  await input.waitFor({ state: "visible", timeout: 15000 });
+  await input.waitFor({ state: "visible", timeout: 60000 });
   await input.pressSequentially(name, { delay: 10 });
   const row = page
     .locator(".quick-input-list .monaco-list-row")
     .filter({ has: page.locator(".label-name", { hasText: exact }) })
     .first();
-  await row.waitFor({ state: "visible", timeout: 15000 });
+  await row.waitFor({ state: "visible", timeout: 60000 });
   await row.click();
-  await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 15000 });
-  await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 15000 });
+  await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 60000 });
+  await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 60000 });
+}
+
+async function languageMode() {
+  return (await page.locator("#status\\.editor\\.mode").innerText().catch(() => "")).trim();
+}
+
+async function cursorPosition() {
+  return (await page.locator("#status\\.editor\\.selection").innerText().catch(() => "")).trim();
+}
+
+async function closeAllEditors() {
+  await runCommand("View: Close All Editors");
+  await sleep(500);
+}
+
+async function goTo(line, column = 1) {
+  await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+G");
+  await page.locator(".quick-input-widget .quick-input-box input").waitFor({ state: "visible" });
+  await page.keyboard.type(`${line}:${column}`);
+  await page.keyboard.press("Enter");
+  await sleep(300);
+}
+
+function skipped(name, why) {
+  steps.push({ name, ok: true, skipped: true, seconds: 0, detail: `SKIPPED: ${why}` });
+  process.stdout.write(`[e2e ${seconds()}s] ${name}: SKIPPED (${why})\n`);
 }
 
 async function problemRows() {
@@ -131,6 +158,105 @@ try {
   const typoText = readFileSync(join(WORKSPACE, "seed-typo.yaml"), "utf8").split("\n");
   const typoLine = typoText.findIndex((l) => l.includes('step":')) + 1;
   const typoColumn = typoText[typoLine - 1].indexOf("step") + 2;
+  // 1-based line of the first top-level key after the hyper-parameters list (a new item goes before it)
+  const afterList = typoText.findIndex((l) => l.startsWith("training_results_reference:")) + 1;
+  const KINDS = ["double_range", "double_values", "int_range", "int_values", "string_values"];
+
+  if (process.env.E2E_REDHAT !== "1") {
+    skipped("Red Hat YAML runs beside hpo", "no Red Hat YAML vsix (HPO_E2E_REDHAT_YAML)");
+  } else {
+    await step("Red Hat YAML runs beside hpo: it reports a plain YAML file's syntax error", async () => {
+      await openFile("plain-broken.yaml");
+      await page.keyboard.press("Control+Shift+M");
+      await page.locator(".markers-panel").waitFor({ timeout: 15000 });
+      const rows = await until("Red Hat YAML's problem for plain-broken.yaml", async () => {
+        const r = (await problemRows()).filter((t) => t.trim() && !t.includes("plain-broken.yaml"));
+        return r.length ? r : null;
+      }, 60000);
+      const mode = await languageMode();
+      if (mode !== "YAML") throw new Error(`plain-broken.yaml is in language "${mode}", expected YAML`);
+      await shot("redhat-plain-yaml");
+      await closeAllEditors();
+      return `${rows.map((r) => r.replace(/\s+/g, " ").trim()).join(" | ")} (language ${mode})`;
+    });
+
+    for (const name of ["seed-typo.hpo.yaml", "seed-typo.yaml"]) {
+      await step(`beside Red Hat YAML, ${name}: one step" problem, one hover, one set of kinds, one quick fix`, async () => {
+        await openFile(name);
+        const mode = await until("the HPO manifest language", async () => ((await languageMode()) === "HPO manifest" ? "HPO manifest" : null), 30000);
+        await page.keyboard.press("Control+Shift+M");
+        await page.locator(".markers-panel").waitFor({ timeout: 15000 });
+        await until('a problem about step"', async () => (await problemRows()).some((t) => t.includes('step"')), 60000);
+        await sleep(4000); // time for a second server to add its own, if one would
+        const typo = (await problemRows()).filter((t) => t.includes('step"'));
+        if (typo.length !== 1) throw new Error(`expected one step" problem, got ${typo.length}: ${JSON.stringify(typo)}`);
+        await shot(`once-problems-${name}`);
+
+        // hover on the hyper-parameter's name
+        const word = page.locator(".editor-instance .monaco-editor .view-line span", { hasText: /^learning_rate$/ }).first();
+        const hoverText = await until("a hover", async () => {
+          await page.mouse.move(0, 0);
+          await word.hover();
+          return page.locator(".monaco-hover").filter({ hasText: "Name of the hyper-parameter" }).first().innerText({ timeout: 3000 }).catch(() => "");
+        }, 30000, 500);
+        await sleep(1500);
+        const shown = await page.locator(".monaco-hover").filter({ hasText: "Name of the hyper-parameter" }).first().innerText().catch(() => hoverText);
+        const descriptions = shown.split("Name of the hyper-parameter").length - 1;
+        if (descriptions !== 1 || /Source:|hpo-manifest\.schema\.json/.test(shown)) throw new Error(`expected one hover from hpo, got: ${JSON.stringify(shown)}`);
+        await shot(`once-hover-${name}`);
+        await page.keyboard.press("Escape");
+        await page.mouse.move(0, 0);
+
+        // a new hyper-parameter item: Enter after "- name:" puts the cursor where its kind goes
+        await goTo(afterList, 1);
+        await page.keyboard.insertText("    - name: dropout\n");
+        await page.keyboard.press("ArrowUp");
+        await page.keyboard.press("End");
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("Enter");
+        await sleep(300);
+        const where = await cursorPosition();
+        if (!where.includes(`Ln ${afterList + 1}, Col 7`)) throw new Error(`after Enter the cursor is at "${where}", expected Ln ${afterList + 1}, Col 7`);
+        await page.keyboard.press("Control+Space");
+        await page.locator(".suggest-widget .monaco-list-row").first().waitFor({ state: "visible", timeout: 15000 });
+        await sleep(1500); // a second provider's items would arrive meanwhile
+        const labels = (await page.locator(".suggest-widget .monaco-list-row .label-name").allInnerTexts()).map((t) => t.trim());
+        const counts = KINDS.map((k) => labels.filter((l) => l === k).length);
+        if (counts.some((c) => c !== 1)) throw new Error(`expected each kind once, got ${JSON.stringify(labels)}`);
+        await shot(`once-completion-${name}`);
+        await page.keyboard.press("Escape");
+        await runCommand("File: Revert File");
+        await until("the reverted text", async () => !(await editorText()).includes("dropout"), 15000);
+
+        // the quick fix menu on step"
+        await goTo(typoLine, typoColumn);
+        await page.keyboard.press("Control+Period");
+        await page.locator(".action-widget .monaco-list-row").first().waitFor({ state: "visible", timeout: 15000 });
+        await sleep(1500);
+        const actions = (await page.locator(".action-widget .monaco-list-row.action").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+        await shot(`once-quick-fix-${name}`);
+        await page.keyboard.press("Escape");
+        if (actions.filter((a) => /step/.test(a)).length !== 1 || actions.some((a) => /power/.test(a))) {
+          throw new Error(`expected one quick fix for step", got ${JSON.stringify(actions)}`);
+        }
+        // the outline: hpo's tree only (model1 > hyper_parameters_optimization > ...), not also
+        // a generic YAML outline of every key
+        await runCommand("Explorer: Focus on Outline View");
+        const outline = await until("the outline", async () => {
+          const rows = (await page.locator(".part.sidebar .outline-tree .monaco-list-row").allInnerTexts().catch(() => [])).map((t) => t.replace(/\s+/g, " ").trim());
+          return rows.some((r) => r.startsWith("model1")) ? rows : null;
+        }, 20000, 300);
+        await sleep(1500);
+        const outlineRows = (await page.locator(".part.sidebar .outline-tree .monaco-list-row").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+        await shot(`once-outline-${name}`);
+        if (outlineRows.filter((r) => r.startsWith("model1")).length !== 1 || outlineRows.some((r) => /^(settings|training_references|training_results_reference)\b/.test(r))) {
+          throw new Error(`expected hpo's outline only, got ${JSON.stringify(outlineRows)}`);
+        }
+        await closeAllEditors();
+        return `language ${mode}; problem: ${typo[0].replace(/\s+/g, " ").trim()}; hover sections: ${descriptions}; kinds ${counts.join("/")}; cursor after Enter ${where}; quick fixes: ${actions.join(" | ")}; outline: ${outline.length} rows (${outlineRows.slice(0, 3).join(", ")})`;
+      });
+    }
+  }
 
   await step('the step" typo is an error in the Problems panel', async () => {
     await openFile("seed-typo.yaml");
@@ -222,7 +348,9 @@ try {
     );
     await shot("hover-best-value");
     await page.keyboard.press("Escape");
-    return text.split("\n").find((l) => l.includes("best value found"))?.trim();
+    const line = text.split("\n").find((l) => l.includes("best value found"))?.trim() ?? "";
+    if (!/run of \d{4}-\d\d-\d\d \d\d:\d\d UTC, complete, 3 trials/.test(line)) throw new Error(`the best value does not name its run: "${line}"`);
+    return line;
   });
 
   await step("the trial log is in the HPO Experiments output channel", async () => {
@@ -236,6 +364,26 @@ try {
     );
     await shot("trial-log");
     return text.split("\n").filter((l) => /trial \d/.test(l)).length + " trial lines";
+  });
+
+  await step("running an invalid manifest: one message listing the problem, no results view", async () => {
+    await runCommand("Notifications: Clear All Notifications");
+    await openFile("invalid.hpo.yaml");
+    await runCommand("HPO: Run experiment");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "was not run" }).first();
+    await toast.waitFor({ timeout: 30000 });
+    await sleep(2500);
+    const texts = (await page.locator(".notifications-toasts .notification-toast").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+    const mine = texts.filter((t) => t.includes("invalid.hpo.yaml"));
+    if (mine.length !== 1) throw new Error(`expected one message about invalid.hpo.yaml, got ${JSON.stringify(texts)}`);
+    if (!/line \d+: .*double_valuez/.test(mine[0])) throw new Error(`the message does not list the problem: ${mine[0]}`);
+    const results = await frameWith("h1", async (f) => (await f.locator("h1").innerText()).includes("invalid.hpo.yaml"));
+    if (results) throw new Error("a results view was opened for a run that did not happen");
+    const channel = (await page.locator(".part.panel .monaco-editor .view-lines").allInnerTexts().catch(() => [])).join("\n");
+    if (/Run invalid|results in\s*$/m.test(channel)) throw new Error(`garbled output: ${channel.slice(-300)}`);
+    await shot("invalid-manifest");
+    await runCommand("Notifications: Clear All Notifications");
+    return mine[0];
   });
   for (const [how, stop] of [
     ["HPO: Stop experiment", () => runCommand("HPO: Stop experiment")],
@@ -282,6 +430,61 @@ try {
     return `${rows} trials, best ${(await frame.locator("table.best").innerText()).replace(/\s+/g, " ").trim()}`;
   });
 
+
+  await step("run history: a stopped run does not hide the complete one; Pick a run; Resume continues it", async () => {
+    const marker = join(WORKSPACE, ".slow-tiny");
+    writeFileSync(marker, "");
+    await openFile("tiny.hpo.yaml");
+    await runCommand("HPO: Run experiment");
+    await until("a running trial", async () => (await page.locator(".notifications-toasts .notification-toast", { hasText: /tiny\.hpo\.yaml: \d\/3 trials \(1 running\)/ }).count()) > 0, 30000);
+    await sleep(1000);
+    await runCommand("HPO: Stop experiment");
+    await until(
+      "the stopped run's results",
+      () => frameWith(".summary .state", async (f) => (await f.locator(".summary .state").innerText()).trim() === "cancelled" && (await f.locator("h1").innerText()).includes("tiny.hpo.yaml")),
+      60000,
+      300,
+    );
+    unlinkSync(marker);
+    await runCommand("HPO: Show results");
+    const shown = await until(
+      "Show results on the complete run",
+      () => frameWith("p.run", async (f) => (await f.locator(".summary .state").innerText()).trim() === "stored" && /complete, 3 trials/.test(await f.locator("p.run").innerText())),
+      20000,
+      300,
+    );
+    const shownRun = (await shown.locator("p.run").innerText()).trim();
+    await shot("history-show-results");
+    await runCommand("HPO: Pick a run…");
+    const rows = page.locator(".quick-input-list .monaco-list-row");
+    await rows.first().waitFor({ state: "visible", timeout: 15000 });
+    const picks = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+    if (!picks.some((p) => p.includes("incomplete")) || !picks.some((p) => /complete · 3\/3 trials · best accuracy = /.test(p))) throw new Error(`picker rows: ${JSON.stringify(picks)}`);
+    await shot("history-picker");
+    await rows.filter({ hasText: "incomplete" }).first().click();
+    const stopped = await until(
+      "the incomplete run with its Resume button",
+      () => frameWith("a.resume", async (f) => /incomplete/.test(await f.locator("p.run").innerText())),
+      20000,
+      300,
+    );
+    const command = (await stopped.locator("code.resume-command").innerText()).trim();
+    const dir = (await stopped.locator(".summary code").last().innerText()).trim();
+    if (!/^hpo run \S*tiny\.hpo\.yaml --results \S*hpo-results\/editor\/tiny\.hpo\/\S+ --resume$/.test(command) || !command.includes(`--results ${dir} `)) {
+      throw new Error(`resume command "${command}" for results in ${dir}`);
+    }
+    await shot("history-resume-button");
+    await stopped.locator("a.resume").click();
+    const resumed = await until(
+      "the resumed run's results",
+      () => frameWith(".summary .state", async (f) => (await f.locator(".summary .state").innerText()).trim() === "complete" && (await f.locator(".summary code").last().innerText()).trim() === dir),
+      120000,
+      500,
+    );
+    const trialsDone = await resumed.locator("table.trials tbody tr").allInnerTexts();
+    await shot("history-resumed");
+    return `Show results: "${shownRun}"; picker: ${picks.join(" | ")}; resume: ${command}; after Resume: ${trialsDone.length} trials in the same folder`;
+  });
   await step("a Python without the hpo package gets one clear message with the install command", async () => {
     // As a user would: the Settings editor, search the setting, type the other interpreter.
     await runCommand("Preferences: Open User Settings");
@@ -310,7 +513,7 @@ try {
   await browser.close().catch(() => undefined);
 }
 
-const summary = { passed: !failed && steps.every((s) => s.ok), seconds: Number(seconds()), steps, screenshots: SHOTS };
+const summary = { passed: !failed && steps.every((s) => s.ok), skipped: steps.filter((s) => s.skipped).map((s) => s.name), seconds: Number(seconds()), steps, screenshots: SHOTS };
 writeFileSync(join(OUT, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
 console.log("\nE2E summary");
 for (const s of steps) console.log(`  ${s.ok ? "PASS" : "FAIL"}  ${s.name}  (${s.seconds.toFixed(1)}s)${s.detail ? `  — ${s.detail}` : ""}`);

@@ -14,8 +14,18 @@ import {
   type WorkDoneProgressReport,
   type WorkDoneProgressEnd,
 } from "vscode-languageclient/node";
-import { Notifications, ServerCommands, type ExperimentOutput, type RunSummary, type TrialFinished } from "./protocol";
+import { ClientCommands, Notifications, ServerCommands, type ExperimentOutput, type RunInfo, type RunSummary, type TrialFinished } from "./protocol";
 import { renderResultsHtml, sortTrials, trialLogLine, formatValue } from "./render";
+
+/** `command:` URI for a link in the results webview. */
+function commandUri(command: string, args: unknown[]): string {
+  return `command:${command}?${encodeURIComponent(JSON.stringify(args))}`;
+}
+
+/** "2026-12-01 21:03 UTC" for a run's start (Unix seconds). */
+function when(run: RunInfo): string {
+  return run.started_at ? new Date(run.started_at * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "unknown time";
+}
 
 interface ActiveRun {
   uri: string;
@@ -49,7 +59,8 @@ export class ExperimentRunner implements vscode.Disposable {
     return this.active !== undefined;
   }
 
-  async run(doc: vscode.TextDocument, reference?: string): Promise<RunSummary | undefined> {
+  /** Runs the manifest; with `resume`, continues the run stored in that results folder. */
+  async run(doc: vscode.TextDocument, reference?: string, resume?: string): Promise<RunSummary | undefined> {
     const client = this.client;
     if (!client) return undefined;
     if (this.active) {
@@ -63,7 +74,7 @@ export class ExperimentRunner implements vscode.Disposable {
     await vscode.commands.executeCommand("setContext", "hpo.experimentRunning", true);
     const name = path.basename(doc.fileName);
     this.log.show(true);
-    this.log.appendLine(`--- ${new Date().toISOString()} running ${doc.fileName}${reference ? ` (reference ${reference})` : ""}`);
+    this.log.appendLine(`--- ${new Date().toISOString()} ${resume ? "resuming" : "running"} ${doc.fileName}${reference ? ` (reference ${reference})` : ""}${resume ? ` in ${resume}` : ""}`);
     try {
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `HPO: ${name}`, cancellable: true },
@@ -84,7 +95,7 @@ export class ExperimentRunner implements vscode.Disposable {
             return (await client.sendRequest(ExecuteCommandRequest.type, {
               command: ServerCommands.run,
               // The token goes in both places: pygls hands commands their arguments only.
-              arguments: [uri, reference ?? null, { workDoneToken: token }],
+              arguments: [uri, reference ?? null, resume ? { workDoneToken: token, resume } : { workDoneToken: token }],
               workDoneToken: token,
             })) as RunSummary | null;
           } finally {
@@ -95,6 +106,11 @@ export class ExperimentRunner implements vscode.Disposable {
       if (!summary) {
         this.log.appendLine("The server did not start a run.");
         return undefined;
+      }
+      if (summary.state === "invalid") {
+        // the server's one message says why; no results view for a run that did not happen
+        this.log.appendLine(summary.message ?? `${name} was not run.`);
+        return summary;
       }
       this.logSummary(summary);
       this.showResults(summary, name);
@@ -132,12 +148,38 @@ export class ExperimentRunner implements vscode.Disposable {
     await this.cancel(this.active);
   }
 
-  async showStoredResults(doc: vscode.TextDocument): Promise<void> {
+  /** Every run of the manifest, newest first. */
+  async runs(doc: vscode.TextDocument): Promise<RunInfo[]> {
+    const client = this.client;
+    if (!client) return [];
+    const runs = await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.runs, arguments: [client.code2ProtocolConverter.asUri(doc.uri)] });
+    return Array.isArray(runs) ? (runs as RunInfo[]) : [];
+  }
+
+  /** A quick pick of the manifest's runs (time, state, trials, best); shows the one picked. */
+  async pickRun(doc: vscode.TextDocument): Promise<void> {
+    const runs = await this.runs(doc);
+    if (!runs.length) {
+      void vscode.window.showInformationMessage(`HPO: no runs yet for ${path.basename(doc.fileName)}.`);
+      return;
+    }
+    const items = runs.map((run) => ({
+      label: `${run.state === "complete" ? "$(pass)" : "$(debug-pause)"} ${when(run)}`,
+      description: `${run.state} · ${run.trials}/${run.budget} trials${run.best && run.best.objective !== null ? ` · best ${run.objective ?? "objective"} = ${formatValue(run.best.objective)}` : ""}${run.editor ? "" : " · hpo run"}`,
+      detail: run.results_dir,
+      run,
+    }));
+    const picked = await vscode.window.showQuickPick(items, { title: `Runs of ${path.basename(doc.fileName)}`, placeHolder: "Pick a run to show its results", matchOnDetail: true });
+    if (picked) await this.showStoredResults(doc, picked.run.results_dir);
+  }
+
+  async showStoredResults(doc: vscode.TextDocument, resultsDir?: string): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const uri = client.code2ProtocolConverter.asUri(doc.uri);
     const summary = (await client.sendRequest(ExecuteCommandRequest.type, {
       command: ServerCommands.results,
-      arguments: [client.code2ProtocolConverter.asUri(doc.uri)],
+      arguments: resultsDir ? [uri, resultsDir] : [uri],
     })) as RunSummary | null;
     if (!summary || !summary.trials?.length) {
       void vscode.window.showInformationMessage(`HPO: no results yet for ${path.basename(doc.fileName)}. Run the experiment first (HPO: Run experiment).`);
@@ -158,13 +200,19 @@ export class ExperimentRunner implements vscode.Disposable {
       this.panel = vscode.window.createWebviewPanel("hpo.results", `Results: ${title}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
         enableScripts: false,
         enableFindWidget: true,
+        enableCommandUris: [ClientCommands.pickRun, ClientCommands.resume],
       });
       this.panel.onDidDispose(() => (this.panel = undefined));
     } else {
       this.panel.title = `Results: ${title}`;
       this.panel.reveal(undefined, true);
     }
-    this.panel.webview.html = renderResultsHtml(summary, { title, cspSource: this.panel.webview.cspSource });
+    const doc = summary.manifest ? vscode.Uri.file(summary.manifest).toString() : summary.uri;
+    const links = {
+      pickRun: commandUri(ClientCommands.pickRun, [doc]),
+      resume: summary.run?.resume ? commandUri(ClientCommands.resume, [doc, summary.run.results_dir]) : undefined,
+    };
+    this.panel.webview.html = renderResultsHtml(summary, { title, cspSource: this.panel.webview.cspSource, links });
   }
 
   dispose(): void {

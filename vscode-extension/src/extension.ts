@@ -19,7 +19,8 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 import { ExperimentRunner } from "./experiments";
-import { isManifest } from "./manifest";
+import { ManifestLanguage } from "./languages";
+import { MANIFEST_LANGUAGE, isManifest } from "./manifest";
 import { ClientCommands, ServerCommands } from "./protocol";
 import { missingPackageMessage, installCommand, serverCommand, substitute, type ServerSettings } from "./python";
 import { renderPreviewHtml } from "./render";
@@ -27,6 +28,7 @@ import { renderPreviewHtml } from "./render";
 let client: LanguageClient | undefined;
 let startError: string | undefined;
 let runner: ExperimentRunner | undefined;
+let languages: ManifestLanguage | undefined;
 
 export function isManifestDocument(doc: vscode.TextDocument): boolean {
   return isManifest(doc.fileName, doc.languageId, doc.getText());
@@ -57,12 +59,9 @@ function initializationOptions(): Record<string, unknown> {
 /** The workspace folder that is the hpo project itself (for the install hint), if any. */
 function projectDir(): string | null {
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const pyproject = path.join(folder.uri.fsPath, "pyproject.toml");
-    try {
-      if (/^name\s*=\s*"hpo"/m.test(fs.readFileSync(pyproject, "utf8"))) return folder.uri.fsPath;
-    } catch {
-      // not the project
-    }
+    // the checkout: a pyproject.toml beside the hpo_lsp package (whatever the distribution's name)
+    const root = folder.uri.fsPath;
+    if (fs.existsSync(path.join(root, "pyproject.toml")) && fs.existsSync(path.join(root, "hpo_lsp", "__init__.py"))) return root;
   }
   return null;
 }
@@ -143,6 +142,7 @@ async function startClient(context: vscode.ExtensionContext, log: vscode.OutputC
       void vscode.window.showErrorMessage(startError, "Open settings").then(async (choice) => {
         if (choice) await vscode.commands.executeCommand("workbench.action.openSettings", "hpo.python.interpreterPath");
       });
+      await languages?.setServerRunning(false);
       return;
     }
     if (problem !== null) {
@@ -155,6 +155,7 @@ async function startClient(context: vscode.ExtensionContext, log: vscode.OutputC
         if (choice === copy) await vscode.env.clipboard.writeText(installCommand(cmd.python as string, projectDir()));
         if (choice === open) await vscode.commands.executeCommand("workbench.action.openSettings", "hpo.python.interpreterPath");
       });
+      await languages?.setServerRunning(false);
       return;
     }
   }
@@ -171,6 +172,8 @@ async function startClient(context: vscode.ExtensionContext, log: vscode.OutputC
       { scheme: "file", language: "yaml" },
       { scheme: "untitled", language: "yaml" },
       { scheme: "file", pattern: "**/*.hpo.{yaml,yml}" },
+      { scheme: "file", language: MANIFEST_LANGUAGE },
+      { scheme: "untitled", language: MANIFEST_LANGUAGE },
     ],
     outputChannelName: "HPO Language Server",
     initializationOptions: initializationOptions(),
@@ -186,10 +189,12 @@ async function startClient(context: vscode.ExtensionContext, log: vscode.OutputC
   try {
     await c.start();
     log.appendLine(`HPO language server started: ${cmd.command} ${cmd.args.join(" ")}`);
+    await languages?.setServerRunning(true);
   } catch (error) {
     startError = `HPO: the language server did not start (${cmd.command} ${cmd.args.join(" ")}): ${String(error)}`;
     log.appendLine(startError);
     void vscode.window.showErrorMessage(startError);
+    await languages?.setServerRunning(false);
   }
   context.subscriptions.push({ dispose: () => void c.stop() });
 }
@@ -203,6 +208,19 @@ function activeManifest(uri?: vscode.Uri): vscode.TextDocument | undefined {
     return undefined;
   }
   return doc;
+}
+
+/** The manifest at `uri` (a Uri, or a string from a webview's command link), opened if needed; else the active one. */
+async function manifestFor(uri?: vscode.Uri | string): Promise<vscode.TextDocument | undefined> {
+  if (typeof uri === "string") {
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+      return activeManifest(doc.uri);
+    } catch {
+      return activeManifest();
+    }
+  }
+  return activeManifest(uri);
 }
 
 function readyClient(): LanguageClient | undefined {
@@ -269,7 +287,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const trialLog = vscode.window.createOutputChannel("HPO Experiments");
   context.subscriptions.push(log, trialLog);
   runner = new ExperimentRunner(trialLog);
-  context.subscriptions.push(runner);
+  languages = new ManifestLanguage(context.extensionPath, log);
+  context.subscriptions.push(runner, languages);
   const previews = new PreviewPanels();
 
   context.subscriptions.push(
@@ -288,6 +307,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const doc = activeManifest(uri);
       if (doc && readyClient()) await runner?.showStoredResults(doc);
     }),
+    vscode.commands.registerCommand(ClientCommands.pickRun, async (uri?: vscode.Uri | string) => {
+      const doc = await manifestFor(uri);
+      if (doc && readyClient()) await runner?.pickRun(doc);
+    }),
+    vscode.commands.registerCommand(ClientCommands.resume, async (uri?: vscode.Uri | string, resultsDir?: string) => {
+      const doc = await manifestFor(uri);
+      if (!doc || !readyClient()) return;
+      const dir = resultsDir ?? (await runner?.runs(doc))?.find((r) => r.resume)?.results_dir;
+      if (!dir) {
+        void vscode.window.showInformationMessage(`HPO: ${path.basename(doc.fileName)} has no unfinished run to resume.`);
+        return;
+      }
+      await runner?.run(doc, undefined, dir);
+    }),
     vscode.commands.registerCommand(ClientCommands.restart, async () => {
       const old = client;
       client = undefined;
@@ -302,6 +335,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration("hpo.python") || e.affectsConfiguration("hpo.server")) {
         await vscode.commands.executeCommand(ClientCommands.restart);
+      }
+      if (e.affectsConfiguration("hpo.editor.manifestLanguage")) {
+        await languages?.setServerRunning(client?.state === State.Running);
       }
     }),
   );

@@ -28,8 +28,15 @@ export function hasManifestMarkers(text: string): boolean {
   return false;
 }
 
-/** A YAML document is a manifest when its name says so or its text has a marker key. */
+/** The language this extension gives manifests (YAML highlighting; only hpo answers for it). */
+export const MANIFEST_LANGUAGE = "hpo-yaml";
+
+/**
+ * A YAML document is a manifest when its name says so or its text has a marker key;
+ * a document in {@link MANIFEST_LANGUAGE} always is.
+ */
 export function isManifest(fileName: string, languageId: string, text: string): boolean {
+  if (languageId === MANIFEST_LANGUAGE) return true;
   const yaml = languageId === "yaml" || YAML_RE.test(fileName);
   if (!yaml) {
     return false;

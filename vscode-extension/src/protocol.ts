@@ -5,7 +5,9 @@
  * - `hpo.previewSearchSpace` [uri, options?] -> PreviewResult (JSON of the expanded search space)
  * - `hpo.runExperiment` [uri, reference?] -> RunSummary, when the run ends; accepts a workDoneToken
  * - `hpo.cancelExperiment` [uri?] -> { cancelled: boolean }
- * - `hpo.experimentResults` [uri] -> RunSummary | null (the last run stored for that manifest)
+ * - `hpo.experimentResults` [uri, resultsDir?] -> RunSummary | null (that run, else the newest complete run, else the newest)
+ * - `hpo.experimentRuns` [uri] -> RunInfo[] (every run of the manifest, newest first)
+ * - `hpo.runExperiment` [uri, reference?, {workDoneToken?, resume?: resultsDir}] (resume: continue that run)
  * Server notifications: `hpo/trialFinished` (TrialFinished), `hpo/experimentOutput` (ExperimentOutput).
  */
 
@@ -14,6 +16,7 @@ export const ServerCommands = {
   run: "hpo.runExperiment",
   cancel: "hpo.cancelExperiment",
   results: "hpo.experimentResults",
+  runs: "hpo.experimentRuns",
 } as const;
 
 export const Notifications = {
@@ -27,6 +30,8 @@ export const ClientCommands = {
   run: "hpo.editor.runExperiment",
   stop: "hpo.editor.stopExperiment",
   results: "hpo.editor.showResults",
+  pickRun: "hpo.editor.pickRun",
+  resume: "hpo.editor.resumeRun",
   restart: "hpo.editor.restartServer",
 } as const;
 
@@ -87,6 +92,21 @@ export interface ExperimentOutput {
   line: string;
 }
 
+/** One run of a manifest (`run_results.run_json`). */
+export interface RunInfo {
+  results_dir: string;
+  started_at: number | null;
+  state: string;
+  trials: number;
+  budget: number;
+  editor: boolean;
+  label: string;
+  objective: string | null;
+  best: { reference: string; number: number; objective: number | null } | null;
+  /** How to continue an incomplete run (`null` for a complete one). */
+  resume: { command: string[]; text: string } | null;
+}
+
 export interface RunSummary {
   uri: string;
   manifest?: string;
@@ -99,4 +119,9 @@ export interface RunSummary {
   best: TrialRow | null;
   message?: string | null;
   ran_saved_file?: boolean;
+  /** Stored results: the run shown and how many runs the manifest has. */
+  run?: RunInfo;
+  runs?: number;
+  /** An invalid manifest (state "invalid"): its first problems. */
+  problems?: string[];
 }

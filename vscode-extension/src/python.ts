@@ -42,15 +42,16 @@ export function shellQuote(arg: string, platform: string = process.platform): st
 }
 
 /**
- * The command that installs the server's Python package for `python`:
- * from the workspace checkout when the workspace is the hpo project, else from PyPI.
+ * The command that installs the server's Python package for `python` from an hpo checkout:
+ * the workspace when it is the hpo project, else a placeholder for the checkout's folder
+ * (the package is not on PyPI: the PyPI name "hpo" belongs to another project).
  */
 export function installCommand(python: string, projectDir?: string | null): string {
-  const target = projectDir ? `-e ${shellQuote(projectDir)}` : "hpo";
-  return `${shellQuote(python)} -m pip install ${target}`;
+  const target = projectDir ? shellQuote(projectDir) : "<folder of your hpo checkout>";
+  return `${shellQuote(python)} -m pip install -e ${target}`;
 }
 
 /** The one message shown when `python -c "import hpo_lsp"` fails. */
 export function missingPackageMessage(python: string, projectDir?: string | null): string {
-  return `HPO: the Python package "hpo" (module hpo_lsp) is not installed for ${python}. Install it with: ${installCommand(python, projectDir)} — or set "hpo.python.interpreterPath".`;
+  return `HPO: the hpo language server (Python module hpo_lsp) is not installed for ${python}. Install it from an hpo checkout: ${installCommand(python, projectDir)} — or set "hpo.python.interpreterPath".`;
 }

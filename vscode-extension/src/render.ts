@@ -21,6 +21,12 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A value as the CLI prints it in results and logs: strings bare, numbers short. */
+export function displayValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  return formatValue(value);
+}
+
 function isSpace(value: unknown): value is SpaceJson {
   return typeof value === "object" && value !== null && Array.isArray((value as SpaceJson).dimensions);
 }
@@ -106,6 +112,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.best td { font-weight: bold; }
 .muted { opacity: 0.75; }
 code { font-family: var(--vscode-editor-font-family); }
+a.button { display: inline-block; padding: 2px 12px; color: var(--vscode-button-foreground); background: var(--vscode-button-background); text-decoration: none; border-radius: 2px; }
+a.button:hover { background: var(--vscode-button-hoverBackground); }
 </style>
 </head>
 <body>
@@ -119,7 +127,12 @@ export function renderPreviewHtml(json: unknown, options: PageOptions & { maxPoi
   const references = normalizePreview(json);
   const parts: string[] = [`<h1>Search space — ${escapeHtml(options.title)}</h1>`];
   if (references.length === 0) {
-    parts.push(`<p class="empty">No search space to show: the manifest has no valid <code>hyper_parameters</code>.</p>`);
+    const error = typeof json === "object" && json !== null ? (json as { error?: unknown }).error : undefined;
+    parts.push(
+      typeof error === "string"
+        ? `<p class="empty error">No search space to show: the manifest has an error, ${escapeHtml(error)}</p>`
+        : `<p class="empty">No search space to show: the manifest has no <code>hyper_parameters_optimization</code> section.</p>`,
+    );
   }
   for (const ref of references) {
     if (ref.error !== undefined) {
@@ -174,8 +187,16 @@ export function sortTrials(trials: TrialRow[], maximize: boolean): TrialRow[] {
   });
 }
 
-/** The results page: the best configuration, then every trial sorted by objective. */
-export function renderResultsHtml(summary: RunSummary, options: PageOptions): string {
+/** Links of the results page (command URIs; the webview allows these commands only). */
+export interface ResultsLinks {
+  /** `command:` URI that opens the run picker. */
+  pickRun?: string;
+  /** `command:` URI that resumes the shown run (only used when the run can be resumed). */
+  resume?: string;
+}
+
+/** The results page: which run, the best configuration, then every trial sorted by objective. */
+export function renderResultsHtml(summary: RunSummary, options: PageOptions & { links?: ResultsLinks }): string {
   const maximize = summary.maximize ?? true;
   const trials = sortTrials(summary.trials ?? [], maximize);
   const best = summary.best ?? trials.find((t) => typeof t.objective === "number") ?? null;
@@ -188,6 +209,17 @@ export function renderResultsHtml(summary: RunSummary, options: PageOptions): st
       `${maximize ? "maximize" : "minimize"} <code>${escapeHtml(objective)}</code> · results in <code>${escapeHtml(summary.results_dir)}</code></p>`,
   );
   if (summary.message) parts.push(`<p class="message">${escapeHtml(summary.message)}</p>`);
+  const links = options.links ?? {};
+  if (summary.run) {
+    const count = summary.runs ?? 1;
+    const pick = links.pickRun ? ` · <a class="pick-run" href="${escapeHtml(links.pickRun)}">Pick a run… (${count})</a>` : "";
+    parts.push(`<p class="run">Showing the ${escapeHtml(summary.run.label)}${pick}</p>`);
+  }
+  const resume = summary.run?.resume;
+  if (resume) {
+    const button = links.resume ? `<a class="button resume" role="button" href="${escapeHtml(links.resume)}">Resume</a> ` : "";
+    parts.push(`<p class="resume">${button}This run is not finished; to continue it: <code class="resume-command">${escapeHtml(resume.text)}</code></p>`);
+  }
   if (best) {
     parts.push(`<h2>Best configuration</h2>`);
     parts.push(`<table class="best"><tbody>`);
@@ -195,7 +227,7 @@ export function renderResultsHtml(summary: RunSummary, options: PageOptions): st
     parts.push(`<tr><th>trial</th><td class="num">${escapeHtml(best.number)}</td></tr>`);
     parts.push(`<tr><th>${escapeHtml(objective)}</th><td class="num">${escapeHtml(formatValue(best.objective))}</td></tr>`);
     for (const [k, v] of Object.entries(best.values ?? {})) {
-      parts.push(`<tr><th><code>${escapeHtml(k)}</code></th><td class="num">${escapeHtml(formatValue(v))}</td></tr>`);
+      parts.push(`<tr><th><code>${escapeHtml(k)}</code></th><td class="num">${escapeHtml(displayValue(v))}</td></tr>`);
     }
     parts.push(`</tbody></table>`);
   } else {
@@ -211,7 +243,7 @@ export function renderResultsHtml(summary: RunSummary, options: PageOptions): st
     parts.push(
       `<tr class="${isBest ? "best" : ""}"><td>${escapeHtml(t.reference)}</td><td class="num">${escapeHtml(t.number)}</td>` +
         `<td>${escapeHtml(t.state)}</td><td class="num">${escapeHtml(formatValue(t.objective))}</td>` +
-        `${names.map((n) => `<td class="num">${escapeHtml(formatValue((t.values ?? {})[n] as JsonValue))}</td>`).join("")}</tr>`,
+        `${names.map((n) => `<td class="num">${escapeHtml(displayValue((t.values ?? {})[n] as JsonValue))}</td>`).join("")}</tr>`,
     );
   }
   parts.push(`</tbody></table>`);
@@ -221,7 +253,7 @@ export function renderResultsHtml(summary: RunSummary, options: PageOptions): st
 /** One line of the output channel's trial log. */
 export function trialLogLine(t: TrialRow, objectiveName?: string | null): string {
   const values = Object.entries(t.values ?? {})
-    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .map(([k, v]) => `${k}=${displayValue(v)}`)
     .join(" ");
   const obj = t.objective === null || t.objective === undefined ? "" : ` ${objectiveName ?? "objective"}=${formatValue(t.objective)}`;
   return `[${t.reference}] trial ${t.number} ${t.state}${obj} ${values}`.trimEnd();

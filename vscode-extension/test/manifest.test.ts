@@ -31,6 +31,7 @@ test("only YAML documents are manifests", () => {
   const text = "training_references: []\n";
   assert.ok(isManifest("/w/a.yaml", "yaml", text));
   assert.ok(isManifest("/w/a.yml", "plaintext", text));
+  assert.ok(isManifest("/w/any-name.txt", "hpo-yaml", ""));
   assert.ok(isManifest("Untitled-1", "yaml", text));
   assert.ok(!isManifest("/w/a.json", "json", text));
   assert.ok(isManifest("/w/empty.hpo.yaml", "yaml", ""));

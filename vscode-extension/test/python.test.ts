@@ -22,9 +22,10 @@ test("settings substitute workspaceFolder, userHome and env variables", () => {
 });
 
 test("the install hint names the interpreter and quotes paths", () => {
-  assert.equal(installCommand("/v/bin/python"), "/v/bin/python -m pip install hpo");
+  assert.equal(installCommand("/v/bin/python"), "/v/bin/python -m pip install -e <folder of your hpo checkout>");
   assert.equal(installCommand("/my venv/python", "/src/hpo"), "'/my venv/python' -m pip install -e /src/hpo");
   assert.equal(shellQuote("C:\\Program Files\\py.exe", "win32"), '"C:\\Program Files\\py.exe"');
   assert.equal(shellQuote("it's", "linux"), `'it'\\''s'`);
-  assert.match(missingPackageMessage("python3"), /not installed for python3\. Install it with: python3 -m pip install hpo/);
+  assert.match(missingPackageMessage("python3"), /not installed for python3\. Install it from an hpo checkout: python3 -m pip install -e </);
+  assert.doesNotMatch(missingPackageMessage("python3"), /pip install hpo/);
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import type { RunSummary, SpaceJson, TrialRow } from "../src/protocol";
-import { escapeHtml, formatValue, normalizePreview, renderPreviewHtml, renderResultsHtml, sortTrials, trialLogLine } from "../src/render";
+import { displayValue, escapeHtml, formatValue, normalizePreview, renderPreviewHtml, renderResultsHtml, sortTrials, trialLogLine } from "../src/render";
 
 // What hpo_engine's SearchSpace.to_json() gives for the seed manifest (trimmed to two dimensions).
 const space: SpaceJson = {
@@ -136,4 +136,35 @@ test("the results page without any objective says so", () => {
 test("trialLogLine is one readable line", () => {
   assert.equal(trialLogLine(trials[2], "accuracy"), "[m] trial 2 complete accuracy=0.9 lr=0.001");
   assert.equal(trialLogLine(trials[1]), "[m] trial 1 failed lr=0.01");
+});
+
+test("results and the trial log print strings bare, as the CLI does", () => {
+  assert.equal(displayValue("relu"), "relu");
+  assert.equal(displayValue(0.1 + 0.2), "0.3");
+  const row = { reference: "m", number: 0, values: { activation: "relu" }, state: "complete", objective: 0.5 };
+  assert.equal(trialLogLine(row, "accuracy"), "[m] trial 0 complete accuracy=0.5 activation=relu");
+  const html = renderResultsHtml({ uri: "u", results_dir: "d", state: "stored", trials: [row], best: row }, { title: "t" });
+  assert.match(html, /<td class="num">relu<\/td>/);
+  assert.doesNotMatch(html, /&quot;relu&quot;/);
+});
+
+test("the results page names its run, links the picker and offers Resume for an unfinished run", () => {
+  const run = {
+    results_dir: "/w/hpo-results/editor/a/20261201-210300-000", started_at: 1796158980, state: "incomplete", trials: 1, budget: 5,
+    editor: true, label: "run of 2026-12-01 21:03 UTC, incomplete, 1 trial", objective: "accuracy", best: null,
+    resume: { command: ["hpo", "run", "/w/a.yaml", "--results", "/w/hpo-results/editor/a/20261201-210300-000", "--resume"], text: "hpo run /w/a.yaml --results /w/hpo-results/editor/a/20261201-210300-000 --resume" },
+  };
+  const summary = { uri: "u", results_dir: run.results_dir, state: "stored", trials: [], best: null, run, runs: 2 };
+  const html = renderResultsHtml(summary, { title: "a.yaml", links: { pickRun: "command:hpo.editor.pickRun?x", resume: "command:hpo.editor.resumeRun?y" } });
+  assert.match(html, /Showing the run of 2026-12-01 21:03 UTC, incomplete, 1 trial/);
+  assert.match(html, /<a class="pick-run" href="command:hpo.editor.pickRun\?x">Pick a run… \(2\)<\/a>/);
+  assert.match(html, /<a class="button resume" role="button" href="command:hpo.editor.resumeRun\?y">Resume<\/a>/);
+  assert.match(html, /<code class="resume-command">hpo run \/w\/a.yaml --results \/w\/hpo-results\/editor\/a\/20261201-210300-000 --resume<\/code>/);
+  const complete = renderResultsHtml({ ...summary, run: { ...run, state: "complete", resume: null } }, { title: "a.yaml", links: { pickRun: "p" } });
+  assert.doesNotMatch(complete, /Resume/);
+});
+
+test("a preview of a manifest with a syntax error names the error", () => {
+  const html = renderPreviewHtml({ uri: "u", sections: [], error: "line 3: could not parse" }, { title: "t" });
+  assert.match(html, /the manifest has an error, line 3: could not parse/);
 });
