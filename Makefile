@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test setup test-python test-e2e neovim clean
+.PHONY: demo test setup browser test-python test-e2e neovim clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ demo: setup
 
 test: setup test-python test-e2e
 
-test-python: setup neovim
+# Debian's chromium for the dashboard's browser test (tests/engine/cli/test_dashboard_browser.py).
+browser:
+	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; SUDO=$$( [ "$$(id -u)" -ne 0 ] && echo sudo ); \
+	  $$SUDO apt-get install -y -q --no-install-recommends chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }; }
+
+test-python: setup neovim browser
 	$(PY) -m pytest -q
 
 # tests/lsp/test_neovim.py runs the README's snippet in Debian's Neovim (0.7.2); it skips,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hpo_engine.cli.app import app
 from hpo_engine.cli import validate_cmd, preview_cmd  # noqa: F401  (register commands)
 from hpo_engine.cli import run_cmd, results_cmd, plot_cmd, sync_cmd  # noqa: F401  (register engine commands)
+from hpo_engine.cli import export_cmd, dashboard_cmd  # noqa: F401  (register analysis commands)
 
 __all__ = ["app", "main"]
 

@@ -302,6 +302,34 @@ class ResultStore(CurveStore):
         store.add_curves_table()  # a store written before live curves were kept
         return store
 
+    @classmethod
+    def open_read_only(cls, folder: Path) -> "ResultStore":
+        """The existing store in ``folder`` opened for reading only (SQLite ``mode=ro``).
+
+        Never writes the file, also while ``hpo run`` writes it (WAL readers see each
+        committed transaction). Writing through it raises :class:`StoreError`. It may be
+        handed to another thread (one thread at a time uses it).
+        """
+        folder = Path(folder)
+        path = cls.path_in(folder)
+        if not path.is_file():
+            raise StoreError(f"no result store ({STORE_FILENAME}) in {folder}")
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the result store {path}: {exc}") from exc
+        store = cls(folder, db)
+        store.experiment  # noqa: B018 - fail early on a file that is not a store
+        return store
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the store (SQLite's ``data_version``)."""
+        try:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the result store {self.path_in(self.folder)}: {exc}") from exc
+
     def close(self) -> None:
         self._db.close()
 

@@ -1,0 +1,201 @@
+"""Benchmark: analysis speed — ``hpo plot`` CPU, the dashboard's first page, live update delay.
+
+Synthetic stores (``benchmarks/analysis_stores.py``, the real ResultStore API, 4 hyper-parameters,
+10-step learning curves, 5% failed trials):
+
+1. ``hpo plot`` of a 1,000-trial store (default sheet, PNG), run as a real ``hpo`` process:
+   CPU time (user + sys of the child), median of ``--repeat``; also ``--html``.
+2. The dashboard's first page on a 10,000-trial store: ``hpo dashboard`` started, then the
+   wall time of what the browser fetches for the study list (``/dashboard/``, ``bundle.js``,
+   ``/api/meta``, ``/api/studies``) and, for information, the study page's data (``/api/studies/0``).
+   Also the start-up time (process start until the URL is printed: imports + first mirror).
+3. New finished trial visible: against a running dashboard on a 50- and a 200-trial store, a
+   trial is written to the store (``record_running`` + ``record_outcome``) and ``/api/studies/0``
+   polled every 20 ms until it shows; the delay from the commit, median and max. optuna-dashboard
+   caches a study's trials for 2 s (< 100 trials), 5 s (< 500) or 10 s, so hpo's own part is
+   measured too: the same write until the mirrored Optuna storage has it (1,000-trial store).
+
+    python benchmarks/analysis_bench.py [--repeat 5] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from analysis_stores import make_store, values_of  # noqa: E402
+
+from hpo_engine.runner.backends.base import TrialOutcome  # noqa: E402
+from hpo_engine.runner.store import ResultStore  # noqa: E402
+from hpo_engine.runner.trial_state import TrialState  # noqa: E402
+
+HPO = [sys.executable, "-m", "hpo_engine.cli"]
+
+
+def child_cpu(command: list[str]) -> float:
+    """CPU seconds (user + sys) of one child process run to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_plot(work: Path, repeat: int) -> dict:
+    store = make_store(work / "plot" / "digits" / "mlp", 1000, seed=1)
+    png = [child_cpu(HPO + ["plot", str(store), "-o", str(work / "sheet.png")]) for _ in range(repeat)]
+    html = [child_cpu(HPO + ["plot", str(store), "--html", "-o", str(work / "sheet.html")]) for _ in range(repeat)]
+    baseline = [child_cpu(HPO + ["--help"]) for _ in range(repeat)]
+    return {"trials": 1000, "png_cpu_s": png, "html_cpu_s": html, "hpo_help_cpu_s": baseline,
+            "png_cpu_median_s": statistics.median(png), "html_cpu_median_s": statistics.median(html),
+            "hpo_help_cpu_median_s": statistics.median(baseline)}
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def start_dashboard(path: Path) -> tuple[subprocess.Popen, str, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(HPO + ["dashboard", str(path), "--port", "0"], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    line = process.stdout.readline()
+    found = re.search(r"(http://127\.0\.0\.1:\d+)/dashboard/", line)
+    if not found:
+        raise SystemExit(f"dashboard did not start: {line!r}")
+    return process, found.group(1), time.perf_counter() - started
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def bench_first_page(work: Path, repeat: int) -> dict:
+    store = make_store(work / "big" / "digits" / "mlp", 10_000, seed=2)
+    process, origin, startup = start_dashboard(store)
+    try:
+        first, study = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            for path in ("/dashboard/", "/static/bundle.js", "/api/meta", "/api/studies"):
+                fetch(origin + path)
+            first.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            body = fetch(origin + "/api/studies/0")
+            study.append(time.perf_counter() - t0)
+        trials = len(json.loads(body)["trials"])
+    finally:
+        stop(process)
+    return {"trials": trials, "startup_s": startup, "first_page_s": first, "first_page_median_s": statistics.median(first),
+            "study_data_s": study, "study_data_median_s": statistics.median(study)}
+
+
+def bench_mirror(work: Path, repeat: int, trials: int = 1000) -> dict:
+    """hpo's part of the delay: a trial committed to the store until the mirrored Optuna storage has it finished."""
+    import threading
+
+    import optuna
+
+    from hpo_engine.runner.optuna_mirror import StoreMirror, run_mirror
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    folder = make_store(work / f"mirror-{trials}" / "digits" / "mlp", trials, seed=4)
+    storage = optuna.storages.InMemoryStorage()
+    mirror = StoreMirror(storage, [folder])
+    stop = threading.Event()
+    thread = threading.Thread(target=run_mirror, args=(mirror, stop), daemon=True)
+    t0 = time.perf_counter()
+    mirror.sync()
+    first_sync = time.perf_counter() - t0
+    thread.start()
+    delays = []
+    import random
+
+    rng = random.Random(1)
+    try:
+        with ResultStore.open(folder) as store:
+            for _ in range(repeat):
+                complete = (optuna.trial.TrialState.COMPLETE,)
+                before = len(storage.get_all_trials(0, deepcopy=False, states=complete))
+                number = store.next_number()
+                store.record_running(number, values_of(rng))
+                store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
+                committed = time.perf_counter()
+                while len(storage.get_all_trials(0, deepcopy=False, states=complete)) == before:
+                    time.sleep(0.005)
+                delays.append(time.perf_counter() - committed)
+    finally:
+        stop.set()
+        thread.join()
+        mirror.close()
+    return {"trials": trials, "first_sync_s": first_sync, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
+
+
+def bench_live(work: Path, repeat: int, trials: int = 100) -> dict:
+    folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
+    process, origin, _ = start_dashboard(folder)
+    delays = []
+    try:
+        import random
+
+        rng = random.Random(0)
+        with ResultStore.open(folder) as store:
+            for index in range(repeat):
+                number = store.next_number()
+                store.record_running(number, values_of(rng))
+                store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
+                committed = time.perf_counter()
+                while True:
+                    shown = json.loads(fetch(origin + "/api/studies/0"))["trials"]
+                    if any(t["number"] == number and t["state"] == "Complete" for t in shown):
+                        break
+                    if time.perf_counter() - committed > 30:
+                        raise SystemExit("trial never showed")
+                    time.sleep(0.02)
+                delays.append(time.perf_counter() - committed)
+                time.sleep(0.3 * (index % 3))  # land at different points of the poll period
+    finally:
+        stop(process)
+    return {"trials": trials, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=["plot", "dashboard", "live"], action="append", help="run only these parts")
+    args = parser.parse_args()
+    parts = set(args.only or ["plot", "dashboard", "live"])
+    with tempfile.TemporaryDirectory(prefix="hpo-analysis-bench-") as tmp:
+        work = Path(tmp)
+        report: dict = {"cpus": os.cpu_count()}
+        if "plot" in parts:
+            report["plot"] = bench_plot(work, args.repeat)
+        if "dashboard" in parts:
+            report["dashboard"] = bench_first_page(work, args.repeat)
+        if "live" in parts:
+            report["mirror"] = bench_mirror(work, max(args.repeat, 5))
+            report["live"] = [bench_live(work, max(args.repeat, 5), trials) for trials in (50, 200)]
+        report["load"] = os.getloadavg()
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""``hpo dashboard``: optuna-dashboard over an in-memory Optuna storage mirrored from hpo's stores.
+
+The storage is filled and kept in step by :class:`hpo_engine.runner.optuna_mirror.StoreMirror`
+on a daemon thread (hpo's stores are opened read-only). optuna-dashboard's WSGI app
+(``optuna_dashboard.wsgi``, its JavaScript bundled in the package: nothing is loaded from the
+network) is served by the standard library's WSGI server, one thread per request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socketserver
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from hpo_engine.errors import HpoError
+
+__all__ = ["is_loopback", "Dashboard", "open_dashboard"]
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # one line per request would drown the terminal
+
+
+class Dashboard:
+    """A running dashboard: the mirror thread and the HTTP server (call :meth:`serve_forever`, then :meth:`close`)."""
+
+    def __init__(self, server: WSGIServer, mirror: Any, stop: threading.Event, thread: threading.Thread) -> None:
+        self.server = server
+        self.mirror = mirror
+        self._stop = stop
+        self._thread = thread
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{port}/dashboard/"
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.25)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.server_close()
+        self.mirror.close()
+
+
+def open_dashboard(
+    folders: list[Path],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    interval: float = 0.5,
+    on_error: Callable[[Exception], None] | None = None,
+) -> Dashboard:
+    """Mirror the stores under ``folders`` (first pass done before returning) and bind the server.
+
+    ``port`` 0 picks a free port (see :attr:`Dashboard.url`); ``interval`` is the poll period in seconds.
+    Raises :class:`HpoError` when the address cannot be bound.
+    """
+    import optuna
+    import optuna_dashboard
+
+    from hpo_engine.runner.optuna_mirror import StoreMirror, run_mirror
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.InMemoryStorage()
+    mirror = StoreMirror(storage, folders)
+    mirror.sync()
+    app = optuna_dashboard.wsgi(storage)
+    try:
+        server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    except OSError as exc:
+        mirror.close()
+        raise HpoError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    stop = threading.Event()
+    thread = threading.Thread(target=run_mirror, args=(mirror, stop), kwargs={"interval": interval, "on_error": on_error},
+                              name="hpo-dashboard-mirror", daemon=True)
+    thread.start()
+    return Dashboard(server, mirror, stop, thread)

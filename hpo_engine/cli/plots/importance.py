@@ -1,0 +1,64 @@
+"""``importance``: hyper-parameter importance from Optuna's evaluators on a study built from the store.
+
+PED-ANOVA (``optuna.importance.PedAnovaImportanceEvaluator``) by default; fANOVA
+(``FanovaImportanceEvaluator``, needs scikit-learn) with ``evaluator="fanova"``. Importances are
+normalized to sum to 1. Fewer than two complete trials: no importance (the panel says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hpo_engine.cli.plots.axes import color_of, empty_panel
+from hpo_engine.cli.plots.data import StoreView
+
+__all__ = ["EVALUATORS", "importances", "panels", "draw"]
+
+#: Evaluator name -> Optuna class name in ``optuna.importance``.
+EVALUATORS = {"ped-anova": "PedAnovaImportanceEvaluator", "fanova": "FanovaImportanceEvaluator"}
+
+
+def importances(view: StoreView, evaluator: str = "ped-anova") -> dict[str, float] | None:
+    """``{parameter: importance}`` (sum 1, largest first) of one store, ``None`` when it cannot be computed."""
+    import optuna
+
+    from hpo_engine.runner.optuna_export import study_from_results
+
+    if len(view.complete) < 2:
+        return None
+    study = study_from_results(view.experiment, view.trials)
+    cls = getattr(optuna.importance, EVALUATORS[evaluator])
+    try:
+        return dict(optuna.importance.get_param_importances(study, evaluator=cls(seed=0) if evaluator == "fanova" else cls()))
+    except (ValueError, RuntimeError, ZeroDivisionError):  # e.g. every value identical
+        return None
+
+
+def panels(views: list[StoreView]) -> int:
+    return 1
+
+
+def draw(axes: list[Any], views: list[StoreView], context: Any) -> None:
+    ax = axes[0]
+    computed = [(v, context.importance(v)) for v in views]
+    computed = [(v, imp) for v, imp in computed if imp]
+    if not computed:
+        empty_panel(ax, "importance", "needs two complete trials\nwith different values")
+        return
+    names = list(computed[0][1])
+    for _, imp in computed[1:]:
+        names += [n for n in imp if n not in names]
+    names.reverse()  # largest at the top
+    height = 0.8 / len(computed)
+    for index, (view, imp) in enumerate(computed):
+        ys = [i + (index - (len(computed) - 1) / 2) * height for i in range(len(names))]
+        ax.barh(ys, [imp.get(n, 0.0) for n in names], height=height, color=color_of(index, views),
+                label=view.label if len(computed) > 1 else None)
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel(f"importance ({context.evaluator})")
+    ax.set_xlim(0, 1)
+    ax.set_title("hyper-parameter importance", fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+    if len(computed) > 1:
+        ax.legend(fontsize=7, loc="lower right")
