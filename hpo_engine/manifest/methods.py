@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["MethodSpec", "METHOD_SPECS", "method_spec"]
+__all__ = ["MethodSpec", "METHOD_SPECS", "method_spec", "method_specific_parameters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,8 @@ class MethodSpec:
     ``needs_finite_space``: every hyper-parameter must have a finite value list (HPO213).
     ``fits_a_model``: the method fits a surrogate model, so it needs more runs than free
     hyper-parameters (HPO212) to do better than random sampling.
+    ``parameters``: the method-specific parameters it reads (e.g. ``n_startup_trials``); such a
+    parameter given to a method that does not read it is warned about (HPO240).
     """
 
     name: str
@@ -37,6 +39,7 @@ class MethodSpec:
     optimizer: str
     needs_finite_space: bool = False
     fits_a_model: bool = False
+    parameters: tuple[str, ...] = ()
 
 
 METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
@@ -60,6 +63,20 @@ METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
                 "hpo_engine.optimizers.grid_search:GridSearch",
                 needs_finite_space=True,
             ),
+            MethodSpec(
+                "tpe",
+                "TPE (Optuna's Tree-structured Parzen Estimator, multivariate): model-based search that also handles integer and categorical hyper-parameters; parallel slots get distinct points (constant liar).",
+                "hpo_engine.optimizers.optuna_search:TpeSearch",
+                fits_a_model=True,
+                parameters=("n_startup_trials",),
+            ),
+            MethodSpec(
+                "bayesian",
+                "Bayesian optimization with a Gaussian process (scikit-optimize): model-based search for small budgets of expensive trials; parallel slots get distinct points (constant liar).",
+                "hpo_engine.optimizers.gp_search:BayesianSearch",
+                fits_a_model=True,
+                parameters=("n_startup_trials",),
+            ),
         )
     }
 )
@@ -68,3 +85,8 @@ METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
 def method_spec(name: str) -> MethodSpec | None:
     """The row of method ``name``, or ``None`` for a name the table does not know."""
     return METHOD_SPECS.get(name)
+
+
+def method_specific_parameters() -> frozenset[str]:
+    """Every parameter some method reads for itself (the union of the rows' ``parameters``)."""
+    return frozenset(name for spec in METHOD_SPECS.values() for name in spec.parameters)

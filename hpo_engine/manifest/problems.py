@@ -97,4 +97,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO216": (Severity.WARNING, "credentials written in plain text"),
     "HPO217": (Severity.WARNING, "unknown compute configuration"),
     "HPO218": (Severity.ERROR, "no hyper-parameters to optimize"),
+    "HPO240": (Severity.WARNING, "a method parameter the chosen method does not read"),
+    "HPO241": (Severity.WARNING, "n_startup_trials not smaller than num_optimizer_steps"),
 }

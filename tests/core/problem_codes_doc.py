@@ -75,6 +75,8 @@ EXAMPLES = [
     Example("HPO216", "examples/broken/plaintext-credential.yaml", "A credential (a key named like `secret`, `password`, `access_key`, `token`, ...) written in plain text under `connection`. Write `${ENV_VAR}` instead. Placeholders such as `<ACCESS KEY>`, `${VAR}` or `***` are not warned."),
     Example("HPO217", "examples/broken/unknown-compute.yaml", "`compute_configuration.name` is not one of the original service's sizes (`k80`, `k80x2`, `k80x4`, `p100`, `v100`, `v100x2`)."),
     Example("HPO218", "examples/broken/no-hyper-parameters.yaml", "`hyper_parameters` is empty: there is nothing to optimize."),
+    Example("HPO240", "examples/broken/startup-for-random.yaml", "A method parameter that only some methods read (`n_startup_trials`: `tpe` and `bayesian`) is given to a method that ignores it."),
+    Example("HPO241", "examples/broken/startup-over-budget.yaml", "`n_startup_trials` is not smaller than `num_optimizer_steps`: every trial is sampled at random and the model is never used."),
 ]
 
 #: HPO007 comes from text that holds NUL bytes (an editor buffer); a file like that is refused before parsing.
