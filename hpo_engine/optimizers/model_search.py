@@ -133,6 +133,7 @@ class ModelSearch(Optimizer):
         self._pending: dict[tuple, dict[str, Any]] = {}  # key -> point, asked and not told
         self._told: dict[tuple, float | None] = {}  # key -> value to minimize (None: failed)
         self._closed = False
+        self._started = False  # ask was called
         #: Points that came from the library (the others were random: duplicates, fixed spaces).
         self.model_points = 0
 
@@ -163,6 +164,7 @@ class ModelSearch(Optimizer):
     def ask(self) -> dict[str, Any]:
         if self._closed:
             raise OptimizerError(f"this {self.name} optimizer is closed.")
+        self._started = True
         if self._grid is not None and self._grid.remaining == 0:
             raise OptimizerError(exhausted_message(self._grid.size))
         if self.coordinates:
@@ -198,8 +200,10 @@ class ModelSearch(Optimizer):
         """Learn from trials of an earlier run: ``(point, objective)`` or ``(point, objective, "pruned")`` items.
 
         Points that are not points of this space (the manifest changed) are skipped, with a
-        note in the log stream.
+        note in the log stream. Call it once, before the first ``ask``.
         """
+        if self._started or self._told:
+            raise OptimizerError("warm_start must be called before the first ask or tell, and once.")
         observations, skipped = [], 0
         for item in history:
             point, objective = item[0], item[1]
