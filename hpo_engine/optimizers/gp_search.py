@@ -4,7 +4,9 @@ Why scikit-optimize and not Optuna's ``GPSampler``: ``GPSampler`` needs PyTorch,
 wheels for Linux pull several GB of CUDA libraries; scikit-optimize's GP runs on scikit-learn
 and numpy, which ``hpo`` installs anyway.
 
-Each proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
+The first ``n_startup_trials`` points are drawn by hpo uniformly at random (log-uniformly on
+power ranges, never repeating a grid point), so scikit-optimize and scikit-learn are imported only
+when the GP is first fitted. Each later proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
 acq_optimizer="sampling", n_initial_points=n_startup_trials, random_state=<drawn from seed>)``,
 tells it every observation and asks it one point (documented ``tell`` / ``ask``). The GP is
 scikit-optimize's ``cook_estimator("GP", ...)`` (a Matern 5/2 kernel with one length scale per
@@ -39,6 +41,7 @@ Method parameter: ``n_startup_trials`` (int, default 10): random points before t
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TextIO
@@ -95,12 +98,9 @@ class BayesianSearch(ModelSearch):
         parameters: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
-        try:
-            import skopt
-        except ImportError as exc:  # pragma: no cover - a dependency of the package
-            raise OptimizerError("method bayesian needs the `scikit-optimize` package.") from exc
-        self._skopt = skopt
-        self._dimensions = [skopt_dimension(c) for c in self.coordinates]
+        if importlib.util.find_spec("skopt") is None:  # pragma: no cover - a dependency of the package
+            raise OptimizerError("method bayesian needs the `scikit-optimize` package.")
+        self._dimensions: list[Any] | None = None  # skopt's dimensions, built (and skopt imported) at the first fit
         self._startup = max(1, startup_trials(self.parameters))
         self._observed: list[tuple[list[Any], float]] = []  # (library vector, value to minimize), in told order
         self._kernel: Any = None  # the GP kernel with the hyper-parameters of the last full fit
@@ -117,20 +117,23 @@ class BayesianSearch(ModelSearch):
         return self._kernel is None or len(self._observed) >= self._fitted_at + max(1, self._fitted_at // REFIT_FRACTION)
 
     def _suggest(self) -> dict[str, Any] | None:
-        if self._stuck:
+        if self._stuck or len(self._observed) < self._startup:
             self._stuck = False
-            return None
+            return None  # a random point: a duplicate, or one of the first n_startup_trials
+        import skopt
         from skopt.learning import GaussianProcessRegressor
         from skopt.space import Space
         from skopt.utils import cook_estimator
 
+        if self._dimensions is None:
+            self._dimensions = [skopt_dimension(c) for c in self.coordinates]
         state = int(self._rng.integers(2**31))
         refit = self._refit_due()
         estimator = cook_estimator("GP", space=Space(self._dimensions), random_state=state, noise=None, alpha=GP_JITTER, n_restarts_optimizer=0)
         if not refit:
             estimator.set_params(kernel=self._kernel, optimizer=None)
         assert isinstance(estimator, GaussianProcessRegressor)
-        optimizer = self._skopt.Optimizer(
+        optimizer = skopt.Optimizer(
             self._dimensions,
             base_estimator=estimator,
             acq_func="EI",

@@ -16,7 +16,8 @@ Settings (solver-free unless ``bonmin`` and ``ipopt`` are on ``PATH``): ``algori
 (a fixed basis: the automatic choice cross-validates the model at the start of every cycle,
 whose cost grows with the 4th power of the number of nodes), ``max_iterations``
 :data:`MAX_ITERATIONS` (search steps whose point is too close to a node are discarded: a proposal
-gives up after that many), ``max_clock_time`` :data:`MAX_SECONDS`. The library's cycle of
+gives up after that many), ``max_clock_time`` :data:`MAX_SECONDS`, and a genetic-search population that shrinks as the model
+grows (:func:`population`). The library's cycle of
 global searches (distance weight ``1 - h/kappa`` at step ``h`` of ``kappa``) is followed by the
 caller through ``num_global_searches``: a fresh algorithm runs step ``h = 1``, so
 ``kappa`` in :data:`CYCLE` gives the weights 0.8, 0.5, 0.05 and 0.05 (from exploring to exploiting;
@@ -47,6 +48,10 @@ CYCLE = (5, 2, 1, 1)
 MAX_ITERATIONS = 10
 #: Wall-clock cap of one library call, in seconds.
 MAX_SECONDS = 5.0
+#: Up to this many nodes the genetic search keeps the library's population of 400.
+FULL_POPULATION_NODES = 50
+#: The smallest population of the genetic search.
+MIN_POPULATION = 100
 
 
 def solvers_available() -> bool:
@@ -54,8 +59,16 @@ def solvers_available() -> bool:
     return shutil.which("bonmin") is not None and shutil.which("ipopt") is not None
 
 
-def rbfopt_settings(*, seed: int, cycle_step: int = 0, use_solvers: bool | None = None) -> dict[str, Any]:
-    """Keyword arguments of ``RbfoptSettings`` for one call; ``cycle_step`` (0-based) picks the weight in :data:`CYCLE`."""
+def population(nodes: int) -> int:
+    """``ga_base_population_size`` for a model of ``nodes`` nodes: the library's 400 up to
+    :data:`FULL_POPULATION_NODES` nodes, then shrinking so population x nodes (the RBF evaluations
+    of one generation) stays constant, down to :data:`MIN_POPULATION`."""
+    return max(MIN_POPULATION, min(400, 400 * FULL_POPULATION_NODES // max(1, nodes)))
+
+
+def rbfopt_settings(*, seed: int, cycle_step: int = 0, nodes: int = 0, use_solvers: bool | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``RbfoptSettings`` for one call; ``cycle_step`` (0-based) picks the weight in
+    :data:`CYCLE`, ``nodes`` (the model's nodes) the genetic search's population (:func:`population`)."""
     if use_solvers is None:
         use_solvers = solvers_available()
     return {
@@ -67,6 +80,7 @@ def rbfopt_settings(*, seed: int, cycle_step: int = 0, use_solvers: bool | None 
         "max_evaluations": 1,
         "max_iterations": MAX_ITERATIONS,
         "max_clock_time": MAX_SECONDS,
+        "ga_base_population_size": population(nodes),
         "rand_seed": int(seed) % (2**32),
     }
 
@@ -187,5 +201,6 @@ def propose(
     def build(rbfopt: Any, settings: Any, black_box: Any) -> Any:
         return rbfopt.RbfoptAlgorithm(settings, black_box, positions, values, do_init_strategy=False)
 
-    points = _run(bounds, rbfopt_settings(seed=seed, cycle_step=cycle_step), log, build, float(np.max(values)))
+    settings = rbfopt_settings(seed=seed, cycle_step=cycle_step, nodes=len(positions))
+    points = _run(bounds, settings, log, build, float(np.max(values)))
     return points[0] if points else None
