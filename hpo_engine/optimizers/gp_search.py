@@ -11,8 +11,10 @@ acq_optimizer="sampling", n_initial_points=n_startup_trials, random_state=<drawn
 tells it every observation and asks it one point (documented ``tell`` / ``ask``). The GP is
 scikit-optimize's ``cook_estimator("GP", ...)`` (a Matern 5/2 kernel with one length scale per
 dimension, ``normalize_y``), taken as noise-free (``alpha`` :data:`GP_JITTER`). Bounded cost:
-its kernel hyper-parameters are fitted (one L-BFGS start) only when the observations grew by a
-tenth since the last fit; in between the last fitted kernel is reused with ``optimizer=None``
+its kernel hyper-parameters are fitted (one L-BFGS start of at most
+:data:`HYPERPARAMETER_ITERATIONS` iterations, on at most
+:data:`HYPERPARAMETER_POINTS` observations: the best half and a random choice of the rest) only
+when the observations grew by a tenth since the last fit; in between the last fitted kernel is reused with ``optimizer=None``
 (one Cholesky factorization), and the acquisition is evaluated at :data:`ACQUISITION_POINTS`
 random points.
 Each free dimension becomes a ``skopt.space`` dimension from its
@@ -57,6 +59,10 @@ __all__ = ["BayesianSearch", "skopt_dimension"]
 ACQUISITION_POINTS = 2000
 #: The kernel's hyper-parameters are fitted again when the observations grew by 1/REFIT_FRACTION.
 REFIT_FRACTION = 10
+#: Iterations of one fit of the kernel's hyper-parameters.
+HYPERPARAMETER_ITERATIONS = 25
+#: The kernel's hyper-parameters are fitted on at most this many observations.
+HYPERPARAMETER_POINTS = 80
 #: Added to the GP's kernel diagonal (``alpha``) for numerical stability; the objective is taken as noise-free.
 GP_JITTER = 1e-6
 
@@ -128,10 +134,11 @@ class BayesianSearch(ModelSearch):
         if self._dimensions is None:
             self._dimensions = [skopt_dimension(c) for c in self.coordinates]
         state = int(self._rng.integers(2**31))
-        refit = self._refit_due()
-        estimator = cook_estimator("GP", space=Space(self._dimensions), random_state=state, noise=None, alpha=GP_JITTER, n_restarts_optimizer=0)
-        if not refit:
-            estimator.set_params(kernel=self._kernel, optimizer=None)
+        space = Space(self._dimensions)
+        if self._refit_due():
+            self._fit_hyperparameters(space, state)
+        estimator = cook_estimator("GP", space=space, random_state=state, noise=None, alpha=GP_JITTER, n_restarts_optimizer=0)
+        estimator.set_params(kernel=self._kernel, optimizer=None)
         assert isinstance(estimator, GaussianProcessRegressor)
         optimizer = skopt.Optimizer(
             self._dimensions,
@@ -152,10 +159,26 @@ class BayesianSearch(ModelSearch):
             if xs:
                 optimizer.tell(xs, ys)
             vector = optimizer.ask()
-        if refit and optimizer.models:
-            self._kernel, self._fitted_at = optimizer.models[-1].kernel_, len(self._observed)
-            self.hyperparameter_fits += 1
         return {c.name: _plain(x) for c, x in zip(self.coordinates, vector)}
+
+    def _fit_hyperparameters(self, space: Any, state: int) -> None:
+        """Fit the kernel's hyper-parameters (one L-BFGS start) on at most :data:`HYPERPARAMETER_POINTS`
+        observations: the best half of them and a seeded random choice of the others."""
+        from skopt.utils import cook_estimator
+
+        observed = self._observed
+        if len(observed) > HYPERPARAMETER_POINTS:
+            order = sorted(range(len(observed)), key=lambda i: observed[i][1])
+            best, rest = order[: HYPERPARAMETER_POINTS // 2], order[HYPERPARAMETER_POINTS // 2 :]
+            chosen = best + [rest[int(i)] for i in self._rng.choice(len(rest), HYPERPARAMETER_POINTS - len(best), replace=False)]
+            observed = [observed[i] for i in sorted(chosen)]
+        estimator = cook_estimator(
+            "GP", space=space, random_state=state, noise=None, alpha=GP_JITTER, n_restarts_optimizer=0, optimizer=_bounded_lbfgs
+        )
+        with _quiet():
+            estimator.fit(space.transform([x for x, _ in observed]), [y for _, y in observed])
+        self._kernel, self._fitted_at = estimator.kernel_, len(self._observed)
+        self.hyperparameter_fits += 1
 
     def _accept(self, key: tuple, params: dict[str, Any], suggested: bool) -> None:
         """Nothing to do: the library learns points when they are told."""
@@ -178,6 +201,15 @@ class BayesianSearch(ModelSearch):
     def _observe_many(self, observations: Sequence[Observation]) -> None:
         for observation in observations:
             self._observe((), observation)
+
+
+def _bounded_lbfgs(obj_func: Any, initial_theta: Any, bounds: Any) -> tuple[Any, float]:
+    """scikit-learn's GP ``optimizer`` callable: L-BFGS-B on the log-marginal likelihood, at most
+    :data:`HYPERPARAMETER_ITERATIONS` iterations (scikit-learn's own runs to convergence)."""
+    from scipy.optimize import minimize
+
+    result = minimize(obj_func, initial_theta, method="L-BFGS-B", jac=True, bounds=bounds, options={"maxiter": HYPERPARAMETER_ITERATIONS})
+    return result.x, float(result.fun)
 
 
 def _plain(value: Any) -> Any:
