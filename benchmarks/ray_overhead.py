@@ -36,7 +36,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 import ray  # noqa: E402
 
-from hpo_engine.runner.backends import TrialState  # noqa: E402
+from hpo_engine.runner.trial_state import TrialState  # noqa: E402
 from hpo_engine.runner.scheduler import Reporter, RunOptions, run_reference  # noqa: E402
 from hpo_engine.runner.store import ResultStore  # noqa: E402
 from hpo_engine.manifest.validation import load_manifest  # noqa: E402

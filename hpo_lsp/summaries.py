@@ -11,7 +11,8 @@ from typing import Any
 
 from hpo_engine.errors import HpoError
 from hpo_engine.manifest.model import MethodSettings, build_method_settings
-from hpo_engine.manifest.search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
+from hpo_engine.manifest.kinds import KINDS, kinds_in
+from hpo_engine.manifest.search_space import Dimension, SearchSpace, dimension_from_spec
 
 __all__ = ["SectionSummary", "summarize_section", "dimension_of", "kind_of"]
 
@@ -20,7 +21,7 @@ def kind_of(spec: Any) -> str | None:
     """The one kind key of a hyper-parameter mapping (``None`` when none or several)."""
     if not isinstance(spec, Mapping):
         return None
-    kinds = [k for k in KINDS if k in spec]
+    kinds = kinds_in(spec)
     return kinds[0] if len(kinds) == 1 else None
 
 

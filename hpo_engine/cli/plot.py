@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.results import StoreResults, best_trial, running_best
 from hpo_engine.manifest.search_space import Dimension, StringValues
 

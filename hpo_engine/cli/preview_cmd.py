@@ -20,6 +20,7 @@ from rich.table import Table
 
 from hpo_engine.errors import ManifestError
 from hpo_engine.manifest.model import TrainingReference
+from hpo_engine.cli.gc_pause import gc_paused
 from hpo_engine.manifest.validation import read_manifest_text, validate_text
 from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console, print_problems
@@ -92,7 +93,8 @@ def preview_command(
     except ManifestError as error:
         err.print(f"hpo preview: {error}", markup=False, highlight=False)
         raise typer.Exit(2)
-    result = validate_text(text, source_path=file.resolve())
+    with gc_paused():  # this process only: the CLI's own, short-lived
+        result = validate_text(text, source_path=file.resolve())
     if result.has_errors or result.manifest is None:
         print_problems(str(file), result.problems, err)
         raise typer.Exit(1)

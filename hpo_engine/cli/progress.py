@@ -2,7 +2,7 @@
 
 :class:`RichReporter` is the terminal display; the base :class:`~hpo_engine.runner.scheduler.Reporter`
 (``--quiet``) shows nothing; :class:`JsonReporter` (``--json``) stays silent and
-:func:`summary_json` builds the one JSON document printed at the end.
+:func:`run_summary_json` builds the one JSON document printed at the end.
 Trial numbers are shown 0-based, as ``SUBID``.
 """
 
@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Column, Table
 from rich.text import Text
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.scheduler import ReferenceSummary, Reporter, RunStatus
 from hpo_engine.runner.results import BEST_CONFIG_FILENAME, best_trial, sort_trials
 from hpo_engine.runner.store import ExperimentRecord, TrialRecord
@@ -32,7 +32,7 @@ __all__ = [
     "format_value",
     "format_values",
     "results_table",
-    "summary_json",
+    "run_summary_json",
 ]
 
 _STATE_STYLE = {
@@ -216,7 +216,7 @@ class RichReporter(Reporter):
 
 
 class JsonReporter(Reporter):
-    """Silent while running; ``--json`` prints :func:`summary_json` at the end."""
+    """Silent while running; ``--json`` prints :func:`run_summary_json` at the end."""
 
 
 def _summary_entry(summary: ReferenceSummary) -> dict[str, Any]:
@@ -241,7 +241,7 @@ def _summary_entry(summary: ReferenceSummary) -> dict[str, Any]:
     }
 
 
-def summary_json(summaries: Sequence[ReferenceSummary], exit_code: int, error: str | None = None) -> dict[str, Any]:
+def run_summary_json(summaries: Sequence[ReferenceSummary], exit_code: int, error: str | None = None) -> dict[str, Any]:
     """The ``--json`` document: one entry per reference run, the exit code, and an error if any."""
     data: dict[str, Any] = {"exit_code": exit_code, "references": [_summary_entry(s) for s in summaries]}
     if error:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,8 +21,7 @@ from hpo_engine.runner.scheduler import (
     RunStatus,
     StopRequest,
     handle_stop_signals,
-    references_to_run,
-    run_reference,
+    run_manifest,
 )
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
 from hpo_engine.cli.app import app
@@ -91,12 +92,16 @@ def run_command(
         report_error(errors, f"--data-dir {data_dir}: no such folder")
         raise typer.Exit(EXIT_ERROR)
     loaded = load_manifest_or_exit(manifest, errors)
+    # hpo's own output keeps stdout; anything else printed in this process while trials run
+    # (a library's notices, e.g. Ray's "a worker died" lines from its background thread)
+    # goes to stderr, so `--json` stays one JSON document.
+    stdout = sys.stdout
     if json_output or quiet:
         reporter: Reporter = Reporter()
     else:
         from hpo_engine.cli.progress import RichReporter
 
-        reporter = RichReporter(Console())
+        reporter = RichReporter(Console(file=stdout))
     options = RunOptions(
         results_root=results,
         data_dir=str(data_dir) if data_dir is not None else None,
@@ -112,12 +117,8 @@ def run_command(
     error: str | None = None
     exit_code = 0
     try:
-        with handle_stop_signals(stop):
-            for ref in references_to_run(loaded, reference):
-                summary = run_reference(loaded, ref, options, reporter=reporter, stop=stop)
-                summaries.append(summary)
-                if summary.status in (RunStatus.INTERRUPTED, RunStatus.TOO_MANY_FAILURES):
-                    break
+        with handle_stop_signals(stop), contextlib.redirect_stdout(sys.stderr):
+            run_manifest(loaded, options, reference_name=reference, reporter=reporter, stop=stop, on_summary=summaries.append)
     except KeyboardInterrupt:
         error = "interrupted"
         exit_code = 130
@@ -127,9 +128,9 @@ def run_command(
     if not exit_code:
         exit_code = next((s.exit_code for s in summaries if s.exit_code), 0)
     if json_output:
-        from hpo_engine.cli.progress import summary_json
+        from hpo_engine.cli.progress import run_summary_json
 
-        typer.echo(json.dumps(summary_json(summaries, exit_code, error), indent=2))
+        typer.echo(json.dumps(run_summary_json(summaries, exit_code, error), indent=2), file=stdout)
     if error and exit_code == EXIT_ERROR:
         report_error(errors, error)
     elif (quiet or json_output) and summaries and summaries[-1].status is RunStatus.TOO_MANY_FAILURES:

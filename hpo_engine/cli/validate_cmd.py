@@ -16,6 +16,7 @@ from rich.console import Console
 
 from hpo_engine.errors import ManifestError
 from hpo_engine.manifest.problems import Severity
+from hpo_engine.cli.gc_pause import gc_paused
 from hpo_engine.manifest.validation import read_manifest_text, validate_text
 from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console, print_problems, problem_to_json, summary_line
@@ -46,7 +47,8 @@ def validate_command(
             err.print(f"hpo validate: {error}", markup=False, highlight=False)
             unreadable = True
             continue
-        result = validate_text(text, source_path=path.resolve())
+        with gc_paused():  # this process only: the CLI's own, short-lived
+            result = validate_text(text, source_path=path.resolve())
         blocking = [p for p in result.problems if p.severity is Severity.ERROR or (strict and p.severity is Severity.WARNING)]
         failed = failed or bool(blocking)
         if output_format is ProblemFormat.json:

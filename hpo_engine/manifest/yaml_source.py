@@ -32,7 +32,6 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from hpo_engine.manifest.gc_pause import gc_paused
 from hpo_engine.manifest.problems import Problem, Severity, Suggestion
 from hpo_engine.manifest.spans import Position, Span, TextEdit
 
@@ -545,17 +544,7 @@ def _tab_problems(text: TextLines) -> list[Problem]:
 
 
 def parse_yaml(text: str) -> SourceDocument:
-    """Parse ``text``; never raises. Problems are reading problems only (HPO001-HPO007).
-
-    The cyclic garbage collector is paused while the tree is built: the tree has no
-    cycles, and a 10,000-line manifest creates ~100,000 objects whose repeated
-    collections otherwise cost more than the parse itself.
-    """
-    with gc_paused():
-        return _parse_yaml(text)
-
-
-def _parse_yaml(text: str) -> SourceDocument:
+    """Parse ``text``; never raises. Problems are reading problems only (HPO001-HPO007)."""
     raw_text = TextLines.of(text)
     problems: list[Problem] = []
     if "\x00" in text:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, StoreError
 from hpo_engine.runner.store import STORE_FILENAME, DEFAULT_RESULTS_ROOT, ExperimentRecord, ResultStore, TrialRecord, store_folder
 

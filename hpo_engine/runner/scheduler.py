@@ -31,12 +31,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, TrialState, make_backend
+from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, make_backend
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, OptimizerError, StoreError
 from hpo_engine.manifest.model import Manifest, TrainingReference
 from hpo_engine.runner.store import (
@@ -321,7 +323,7 @@ def _open_store(folder: Path, record: ExperimentRecord, resume: bool, reporter: 
     return ResultStore.create(folder, record)
 
 
-class _Run:
+class _ReferenceRun:
     """State of one reference's run; see :func:`run_reference`."""
 
     def __init__(self, manifest: Manifest, reference: TrainingReference, options: RunOptions, reporter: Reporter, stop: StopRequest) -> None:
@@ -543,7 +545,7 @@ def _set_aside(store: ResultStore, number: int) -> None:
     folder.rename(target)
 
 
-def _make_optimizer(run: _Run, store: ResultStore, log: IO[str]) -> Optimizer:
+def _make_optimizer(run: _ReferenceRun, store: ResultStore, log: IO[str]) -> Optimizer:
     from hpo_engine.optimizers import make_optimizer
 
     seed = store.experiment.seed
@@ -582,7 +584,7 @@ def run_reference(
     reporter = reporter or Reporter()
     stop = stop or StopRequest()
     folder = store_folder(options.results_root, manifest.settings.name, reference.name)
-    run = _Run(manifest, reference, options, reporter, stop)
+    run = _ReferenceRun(manifest, reference, options, reporter, stop)
     seed = options.seed if options.seed is not None else run.method.random_seed
     with _locked(folder):
         # before the store exists: a bad definition must not leave an empty experiment behind
@@ -655,16 +657,21 @@ def run_manifest(
     reference_name: str | None = None,
     reporter: Reporter | None = None,
     stop: StopRequest | None = None,
+    on_summary: Callable[[ReferenceSummary], None] | None = None,
 ) -> list[ReferenceSummary]:
     """Run every reference with ``hyper_parameters_optimization`` (or only ``reference_name``), in order.
 
     Stops after a reference that did not complete (interrupted, too many failures).
+    ``on_summary`` is called with each reference's summary as soon as it is done (so a caller
+    interrupted in a later reference still has the earlier ones).
     """
     summaries = []
     stop = stop or StopRequest()
     for reference in references_to_run(manifest, reference_name):
         summary = run_reference(manifest, reference, options, reporter=reporter, stop=stop)
         summaries.append(summary)
+        if on_summary is not None:
+            on_summary(summary)
         if summary.status in (RunStatus.INTERRUPTED, RunStatus.TOO_MANY_FAILURES):
             break
     return summaries

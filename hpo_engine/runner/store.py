@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import StoreError
 from hpo_engine.manifest.search_space import SearchSpace
 
@@ -459,7 +461,7 @@ class ResultStore:
         reason = failure_reason if failure_reason is not None else outcome.failure_reason
         updated = self._write(
             "UPDATE trials SET state = ?, objective = ?, metrics = ?, started_at = COALESCE(?, started_at), ended_at = ?,"
-            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ?",
+            " exit_code = ?, failure_reason = ?, stderr_tail = ?, stdout_path = ?, stderr_path = ? WHERE number = ? AND state = 'running'",
             (
                 state.value,
                 objective if state is TrialState.COMPLETE else None,
@@ -475,7 +477,10 @@ class ResultStore:
             ),
         )
         if updated != 1:
-            raise StoreError(f"trial {outcome.number} was never recorded as running")
+            earlier = self.trial(outcome.number)
+            if earlier is None:
+                raise StoreError(f"trial {outcome.number} was never recorded as running")
+            raise StoreError(f"trial {outcome.number} is {earlier.state.value} already: a finished trial's record never changes")
         record = self.trial(outcome.number)
         assert record is not None
         return record

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, ManifestError
 from hpo_engine.runner.results import best_trial
 from hpo_engine.runner.store import store_folder

@@ -223,3 +223,33 @@ def test_settings_name_defaults_to_the_file_name(tmp_path: Path) -> None:
     path = tmp_path / "my-experiment.yaml"
     path.write_text(VALID)
     assert load_manifest(path, environ={}).settings.name == "my-experiment"
+
+
+def test_validating_in_a_thread_never_switches_the_collector_off_for_the_process() -> None:
+    """The language server validates on a worker thread: the garbage collector stays on for every thread."""
+    import gc
+    import threading
+
+    from hpo_engine.manifest.validation import validate_text
+
+    item = "      - name: p{i}\n        double_range: {{min_value: 0.1, max_value: 0.9, step: 0.1}}\n"
+    text = (
+        "hyper_parameters_optimization:\n  method:\n    name: random\n    parameters:\n"
+        "    - {name: objective, string_value: accuracy}\n    - {name: maximize_or_minimize, string_value: maximize}\n"
+        "    - {name: num_optimizer_steps, int_value: 3}\n  hyper_parameters:\n"
+        + "".join(item.format(i=i).replace("      ", "  ", 1) for i in range(300))
+    )
+    done = threading.Event()
+    samples: list[bool] = []
+
+    def work() -> None:
+        for _ in range(3):
+            validate_text(text)
+        done.set()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    while not done.is_set():
+        samples.append(gc.isenabled())
+    thread.join()
+    assert samples and all(samples)

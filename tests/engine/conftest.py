@@ -143,6 +143,12 @@ def hpo_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "hpo_engine.cli", *args]
 
 
+@pytest.fixture(name="kill_groups_from")
+def kill_groups_from_fixture() -> Callable[[Path], None]:
+    """:func:`kill_groups_from`, for tests that SIGKILL ``hpo run`` and must stop its orphaned trials."""
+    return kill_groups_from
+
+
 def kill_groups_from(starts: Path) -> None:
     """Kill the process groups listed in a starts log (orphaned trials of a SIGKILLed run)."""
     if not starts.exists():

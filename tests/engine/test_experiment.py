@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, StoreError, TrialError
 from hpo_engine.runner.scheduler import (
     EXIT_TOO_MANY_FAILURES,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.cli.plot import plot_results
 from hpo_engine.runner.results import load_results
 from hpo_engine.runner.store import ExperimentRecord, ResultStore

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.results import (
     best_trial,

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import StoreError
 from hpo_engine.manifest.search_space import SearchSpace
 from hpo_engine.runner.store import ExperimentRecord, ResultStore, safe_name, space_from_specs, space_to_specs, store_folder

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hpo_engine.errors import ManifestError
-from hpo_engine.manifest.gc_pause import gc_paused
 from hpo_engine.manifest.model import Manifest, build_manifest
 from hpo_engine.manifest.problems import Problem, Severity
 from hpo_engine.manifest.yaml_source import MappingNode, SourceDocument, parse_yaml
@@ -50,11 +49,6 @@ class ValidationResult:
 
 def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None = None, source_path: Path | None = None) -> ValidationResult:
     """Validate an already parsed document (the language server caches parses)."""
-    with gc_paused():
-        return _validate_document(document, environ=environ, source_path=source_path)
-
-
-def _validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None, source_path: Path | None) -> ValidationResult:
     problems = list(document.problems)
     spaces: dict = {}
     if isinstance(document.root, MappingNode):

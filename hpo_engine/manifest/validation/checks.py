@@ -18,7 +18,8 @@ from hpo_engine.errors import SearchSpaceError
 from hpo_engine.manifest.methods import METHOD_SPECS, method_spec, method_specific_parameters
 from hpo_engine.manifest.model import build_method_settings
 from hpo_engine.manifest.problems import CODES, Problem, Suggestion
-from hpo_engine.manifest.search_space import KINDS, Dimension, SearchSpace, dimension_from_spec
+from hpo_engine.manifest.kinds import dimension_from_spec, kinds_in, range_violations, yaml_float_text
+from hpo_engine.manifest.search_space import Dimension, SearchSpace
 from hpo_engine.manifest.spans import Position, Span, TextEdit
 from hpo_engine.manifest.suggest import rank_similar
 from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
@@ -79,59 +80,25 @@ def _is_integral(value: Any) -> bool:
 
 
 def _range_problems(ctx: _Context, path: list[Any], kind: str, spec: Mapping[str, Any]) -> bool:
-    """Bounds, step and power of one range; True when the range is sound."""
+    """Bounds, step and power of one range (the rules of :func:`range_violations`); True when the range is sound."""
     low, high, step, power = (spec.get(k) for k in ("min_value", "max_value", "step", "power"))
-    if not (_is_number(low) and _is_number(high)):
-        return False
+    if not (_is_number(low) and _is_number(high)) or not all(v is None or _is_number(v) for v in (step, power)):
+        return False  # reported by the schema (HPO204)
     if kind == "int_range" and not all(v is None or _is_integral(v) for v in (low, high, step)):
         return False  # reported by the schema (HPO204); 2.0 is an integer to JSON Schema and to IntRange
-    infinite = [(key, value) for key, value in zip(("min_value", "max_value", "step", "power"), (low, high, step, power)) if isinstance(value, float) and not math.isfinite(value)]
-    for key, value in infinite:
-        ctx.add("HPO106", f"'{key}' must be a finite number, but it is {_yaml_float(value)}.", ctx.span(path + [key]))
-    if infinite:
-        return False
-    sound = True
-    if low > high:
-        min_span, max_span = ctx.span(path + ["min_value"]), ctx.span(path + ["max_value"])
-        swap = Suggestion(
-            "Swap min_value and max_value",
-            (TextEdit(min_span, ctx.doc.slice(max_span)), TextEdit(max_span, ctx.doc.slice(min_span))),
-        )
-        ctx.add("HPO201", f"min_value ({low!r}) is larger than max_value ({high!r}): the range is empty.", min_span, (swap,))
-        sound = False
-    if _is_number(step):
-        if step <= 0:
-            sound = False  # reported by the schema (HPO202)
-        elif sound and high > low and step > high - low:
-            ctx.add(
-                "HPO203",
-                f"step ({step!r}) is larger than the range {low!r}..{high!r}: only min_value would ever be used.",
-                ctx.span(path + ["step"]),
+    violations = range_violations(low, high, step, power)
+    for violation in violations:
+        if violation.by_schema:
+            continue
+        span = ctx.span(path + [violation.key])
+        suggestions: tuple[Suggestion, ...] = ()
+        if violation.code == "HPO201":
+            max_span = ctx.span(path + ["max_value"])
+            suggestions = (
+                Suggestion("Swap min_value and max_value", (TextEdit(span, ctx.doc.slice(max_span)), TextEdit(max_span, ctx.doc.slice(span)))),
             )
-            sound = False
-    if _is_number(power):
-        if power == 1:
-            ctx.add("HPO205", "power 1 makes every value 1: remove 'power' or use a base such as 2 or 10.", ctx.span(path + ["power"]))
-            sound = False
-        elif power <= 0:
-            sound = False  # reported by the schema (HPO205)
-        elif sound:  # int_range too: an exact 2 ** 10**9 would take gigabytes (and forever) to list
-            for key, exponent in (("min_value", low), ("max_value", high)):
-                try:
-                    float(power) ** float(exponent)
-                except OverflowError:
-                    ctx.add(
-                        "HPO106",
-                        f"power ** {key} is too large for a number: {power!r} ** {exponent!r} is beyond the largest floating-point value (about 1.8e308).",
-                        ctx.span(path + [key]),
-                    )
-                    sound = False
-    return sound
-
-
-def _yaml_float(value: float) -> str:
-    """How YAML writes a non-finite float: ``.inf``, ``-.inf``, ``.nan``."""
-    return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+        ctx.add(violation.code, violation.message, span, suggestions)
+    return not violations
 
 
 def _values_problems(ctx: _Context, path: list[Any], values: list[Any]) -> bool:
@@ -141,7 +108,7 @@ def _values_problems(ctx: _Context, path: list[Any], values: list[Any]) -> bool:
     for index, value in enumerate(values):
         if isinstance(value, float) and not math.isfinite(value):
             span = node.items[index].span if isinstance(node, SequenceNode) and index < len(node.items) else ctx.span(path)
-            ctx.add("HPO106", f"Values must be finite numbers, but item {index + 1} is {_yaml_float(value)}.", span)
+            ctx.add("HPO106", f"Values must be finite numbers, but item {index + 1} is {yaml_float_text(value)}.", span)
             continue
         key = (type(value) if not _is_number(value) else float, value)
         if key in seen:
@@ -183,7 +150,7 @@ def _dimensions(ctx: _Context, section_path: list[Any], section: Mapping[str, An
                 sound = False
             else:
                 names[name] = index
-        kinds = [k for k in KINDS if k in spec]
+        kinds = kinds_in(spec)
         if len(kinds) != 1 or not isinstance(name, str) or not name:
             sound = False
             continue

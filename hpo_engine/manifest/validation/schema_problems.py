@@ -16,7 +16,7 @@ import fastjsonschema
 
 from hpo_engine.manifest.problems import Problem, Severity, Suggestion
 from hpo_engine.manifest.schema import load_schema
-from hpo_engine.manifest.search_space import KINDS
+from hpo_engine.manifest.kinds import KINDS, kinds_in
 from hpo_engine.manifest.spans import Span, TextEdit
 from hpo_engine.manifest.suggest import rank_similar
 from hpo_engine.manifest.yaml_source import MappingNode, ScalarNode, SequenceNode, SourceDocument
@@ -229,7 +229,7 @@ class _Mapper:
 
     def on_oneOf(self, error: ValidationError, path: list) -> None:
         instance = error.instance if isinstance(error.instance, dict) else {}
-        present = [k for k in KINDS if k in instance]
+        present = kinds_in(instance)
         name = instance.get("name")
         label = f"Hyper-parameter '{name}'" if isinstance(name, str) else "This hyper-parameter"
         node = self.doc.node_at(path)

@@ -1,26 +1,40 @@
-"""Trial backends: where trials run (local processes, a Ray cluster)."""
+"""Trial backends: where trials run (local processes, a Ray cluster).
+
+:data:`BACKENDS` is the one table of backends: ``hpo run --backend`` name -> the
+:class:`~hpo_engine.runner.backends.base.TrialBackend` class as ``"module:Class"``, imported
+only when asked for (Ray's import alone costs seconds). Adding a backend: its class, one row
+here; the backend contract suite (``tests/engine/backends/test_backend_contract.py``) runs on it.
+"""
+
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec, TrialState
+from hpo_engine.errors import BackendError
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
 
-__all__ = ["TrialBackend", "TrialOutcome", "TrialSpec", "TrialState", "BACKENDS", "make_backend"]
+__all__ = ["TrialBackend", "TrialOutcome", "TrialSpec", "BACKENDS", "make_backend"]
 
-#: Names accepted by :func:`make_backend` (and ``hpo run --backend``).
-BACKENDS: tuple[str, ...] = ("local", "ray")
+#: ``hpo run --backend`` names -> their TrialBackend class (``"module:Class"``).
+BACKENDS: Mapping[str, str] = MappingProxyType(
+    {
+        "local": "hpo_engine.runner.backends.local:LocalBackend",
+        "ray": "hpo_engine.runner.backends.ray_backend:RayBackend",
+    }
+)
+
+
+def backend_class(name: str) -> type[TrialBackend]:
+    """The class of backend ``name`` (imported now). Raises :class:`BackendError` for an unknown name."""
+    if name not in BACKENDS:
+        raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
+    module_name, _, class_name = BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def make_backend(name: str, **options: Any) -> TrialBackend:
     """The backend called ``name``, built with ``options``; imported only when asked for."""
-    from hpo_engine.errors import BackendError
-
-    if name == "local":
-        from hpo_engine.runner.backends.local import LocalBackend
-
-        return LocalBackend(**options)
-    if name == "ray":
-        from hpo_engine.runner.backends.ray_backend import RayBackend
-
-        return RayBackend(**options)
-    raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
+    return backend_class(name)(**options)

@@ -7,23 +7,15 @@ Times are seconds since the epoch (floats); trial numbers are 0-based (``SUBID``
 
 from __future__ import annotations
 
-import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrialState", "TrialSpec", "TrialOutcome", "TrialBackend"]
+from hpo_engine.runner.trial_state import TrialState
 
-
-class TrialState(str, enum.Enum):
-    """Life cycle of a trial as the store records it."""
-
-    RUNNING = "running"
-    COMPLETE = "complete"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
+__all__ = ["TrialSpec", "TrialOutcome", "TrialBackend"]
 
 
 @dataclass(frozen=True, slots=True)

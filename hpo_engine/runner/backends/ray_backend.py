@@ -19,7 +19,6 @@ Times and durations are seconds.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import logging
 import os
@@ -33,7 +32,8 @@ from hpo_engine.errors import BackendError, TrialError
 from hpo_engine.runner.trials.execute import failed_to_start
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS
 from hpo_engine.runner.trials.workdir import trial_paths
-from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.backends.compute_resources import TrialResources, trial_resources, unsatisfiable_reason
 from hpo_engine.runner.backends.ray_packaging import pack_definition, unpack_outputs
 
@@ -41,7 +41,6 @@ __all__ = ["RayBackend", "IGNORE_GPUS_ENV", "RAY_MISSING"]
 
 #: Set to 1 to run trials of GPU compute configurations without asking Ray for GPUs.
 IGNORE_GPUS_ENV = "HPO_RAY_IGNORE_GPUS"
-_log = logging.getLogger(__name__)
 
 #: The message when Ray is not installed.
 RAY_MISSING = "Ray is not installed: pip install 'hpo[ray]'"
@@ -137,7 +136,6 @@ class RayBackend(TrialBackend):
         else:
             self._connect(ray)
             self._owns_cluster = True
-        _quiet_raylet_errors(ray)
         from hpo_engine.runner.backends.ray_worker import CancelBoard, kill_process_group, run_trial_task
 
         try:
@@ -196,10 +194,11 @@ class RayBackend(TrialBackend):
             self._ray = None
             if self._owns_cluster:
                 self._owns_cluster = False
-                if self.address is None:
-                    _shutdown_at_exit(ray)  # the next reference of this `hpo run` reuses it
-                else:
+                if self.address is not None:
                     ray.shutdown()
+                # A private cluster stays up for the next reference of this `hpo run` (starting
+                # one costs seconds); Ray shuts it down when the process exits (ray.shutdown's
+                # documented at-exit behaviour).
 
     # -- the TrialBackend contract ---------------------------------------------------------
     @property
@@ -409,47 +408,6 @@ class RayBackend(TrialBackend):
             pass
 
 
-_exit_hook_registered = False
-
-
-def _shutdown_at_exit(ray: Any) -> None:
-    """Keep the private cluster for the rest of this process; shut it down when the process ends.
-
-    Starting a private cluster costs seconds (5-25 s seen); ``hpo run`` builds one backend
-    per training reference, and each later one finds Ray initialized and uses it.
-    """
-    global _exit_hook_registered
-    if not _exit_hook_registered:
-        _exit_hook_registered = True
-        atexit.register(ray.shutdown)
-
-
-def _quiet_raylet_errors(ray: Any) -> None:
-    """Send the raylet's error messages (e.g. "A worker died...") to the log, not to stdout.
-
-    Ray's driver prints them on ``sys.stdout`` from a background thread whatever
-    ``log_to_driver`` says, which would corrupt ``hpo run --json``; the trial's outcome
-    already carries the reason. Applies to this process; harmless if Ray changes its internals.
-    """
-    try:
-        module = ray._private.worker
-        original = module.print_to_stdstream
-    except AttributeError:
-        return
-    if getattr(original, "_hpo_quiet", False):
-        return
-
-    def print_to_stdstream(data: Any, ignore_prefix: bool) -> None:
-        if isinstance(data, dict) and data.get("pid") == "raylet":
-            for line in data.get("lines", ()):
-                _log.info("raylet: %s", line)
-            return
-        original(data, ignore_prefix)
-
-    print_to_stdstream._hpo_quiet = True  # type: ignore[attr-defined]
-    module.print_to_stdstream = print_to_stdstream
-
-
 def _reachable_address(address: str, timeout: float) -> str:
     """The ``HOST:PORT`` (or ``ray://HOST:PORT``) to give ``ray.init``, checked to answer within ``timeout`` s.
 
@@ -459,17 +417,13 @@ def _reachable_address(address: str, timeout: float) -> str:
     """
     text = address
     if address == "auto":
-        try:
-            from ray._private.services import canonicalize_bootstrap_address_or_die
-        except ImportError:  # Ray moved it: let ray.init resolve "auto" itself
-            return address
-        try:
-            text = canonicalize_bootstrap_address_or_die("auto")
-        except Exception:  # noqa: BLE001 - ConnectionError when nothing runs here
+        found = _auto_address()
+        if found is None:
             raise BackendError(
                 "--ray-address auto: no running Ray cluster found on this machine "
                 "(start one with `ray start --head`, or give HOST:PORT)"
-            ) from None
+            )
+        text = found
     scheme = "ray://" if text.startswith("ray://") else ""
     host, sep, port = text[len(scheme):].rpartition(":")
     host = host.strip("[]")
@@ -486,6 +440,20 @@ def _reachable_address(address: str, timeout: float) -> str:
             "is `ray start --head` running there?"
         ) from None
     return text
+
+
+def _auto_address() -> str | None:
+    """What ``ray.init(address="auto")`` connects to, as its documentation says: ``$RAY_ADDRESS``,
+    else the address of the latest ``ray start`` on this machine (``/tmp/ray/ray_current_cluster``,
+    under ``$RAY_TMPDIR`` when set); ``None`` when there is neither."""
+    if os.environ.get("RAY_ADDRESS", "").strip() not in ("", "auto"):
+        return os.environ["RAY_ADDRESS"].strip()
+    record = Path(os.environ.get("RAY_TMPDIR") or "/tmp") / "ray" / "ray_current_cluster"
+    try:
+        text = record.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text.splitlines()[0].strip() if text else None
 
 
 def _one_line(error: BaseException | str) -> str:

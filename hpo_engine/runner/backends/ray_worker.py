@@ -61,7 +61,6 @@ NODE_IPS_ENV = "HPO_NODE_IPS"
 _STALE_SECONDS = 3600.0
 #: The file of a trial folder holding the pid of the worker running it.
 _OWNER_FILE = ".hpo-worker-pid"
-_pruned = False
 
 #: Variables Ray sets in its workers' environment that a trial must not inherit.
 _RAY_WORKER_ONLY = frozenset(
@@ -167,14 +166,17 @@ def _trial_folder(trials: Path, spec: TrialSpec) -> Path:
     The first trial of a worker process also deletes the folders left by workers that died
     (killed with their driver) more than :data:`_STALE_SECONDS` ago.
     """
-    global _pruned
     trials.mkdir(parents=True, exist_ok=True)
-    if not _pruned:
-        _pruned = True
-        _prune_dead_folders(trials)
+    _prune_dead_folders_once(trials)
     folder = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.experiment)}-{spec.number}-", dir=trials))
     (folder / _OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
     return folder
+
+
+@functools.cache
+def _prune_dead_folders_once(trials: Path) -> None:
+    """:func:`_prune_dead_folders` the first time this worker process sees ``trials``."""
+    _prune_dead_folders(trials)
 
 
 def _prune_dead_folders(trials: Path) -> None:

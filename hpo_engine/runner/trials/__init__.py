@@ -18,7 +18,7 @@ from hpo_engine.runner.trials.execute import (
     prepare_trial,
     run_trial,
 )
-from hpo_engine.runner.trials.metrics import CollectedMetrics, collect_metrics
+from hpo_engine.runner.trials.metric_files import CollectedMetrics, collect_metrics
 from hpo_engine.runner.trials.process import ProcessEnd
 from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir, trial_paths
 

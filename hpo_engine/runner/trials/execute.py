@@ -17,10 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials.environment import expand_command, trial_environment
-from hpo_engine.runner.trials.metrics import collect_metrics
+from hpo_engine.runner.trials.metric_files import collect_metrics
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, start_process, wait_process
 from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir
 

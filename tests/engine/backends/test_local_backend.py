@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.backends.local import LocalBackend
 from hpo_engine.errors import BackendError
 

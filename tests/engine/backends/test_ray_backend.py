@@ -29,7 +29,9 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[
 
 from typer.testing import CliRunner  # noqa: E402
 
-from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec, TrialState  # noqa: E402
+from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec
+
+from hpo_engine.runner.trial_state import TrialState  # noqa: E402
 from hpo_engine.runner.backends.ray_backend import IGNORE_GPUS_ENV, RayBackend  # noqa: E402
 from hpo_engine.cli import app  # noqa: E402
 from hpo_engine.errors import BackendError  # noqa: E402

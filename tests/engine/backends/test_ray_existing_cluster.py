@@ -143,7 +143,6 @@ def test_a_run_on_an_existing_cluster_ships_hpo_and_brings_the_outputs_back(head
     (tmp_path / "definition").mkdir()
     (tmp_path / "definition" / "train.py").write_text(TRAIN, encoding="utf-8")
     (tmp_path / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
-    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "hpo_engine.cli", "run", str(tmp_path / "manifest.yaml"), "--results",
          str(tmp_path / "results"), "--backend", "ray", "--ray-address", address, "--parallel", "2", "--json"],
@@ -159,4 +158,3 @@ def test_a_run_on_an_existing_cluster_ships_hpo_and_brings_the_outputs_back(head
         # hpo_engine came with the job (runtime_env py_modules), not from this checkout.
         assert "py_modules_files" in stdout.splitlines()[0]
         assert (trials / str(number) / "result" / "val_dict_list.json").is_file()
-    assert time.monotonic() - started < 240

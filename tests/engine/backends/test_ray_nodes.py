@@ -17,7 +17,9 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'hpo[ray]')")
 
-from hpo_engine.runner.backends.base import TrialSpec, TrialState  # noqa: E402
+from hpo_engine.runner.backends.base import TrialSpec
+
+from hpo_engine.runner.trial_state import TrialState  # noqa: E402
 from hpo_engine.runner.backends.ray_backend import RayBackend  # noqa: E402
 from hpo_engine.runner.backends.ray_worker import NODE_IPS_ENV  # noqa: E402
 from hpo_engine.errors import BackendError  # noqa: E402

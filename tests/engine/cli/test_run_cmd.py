@@ -33,25 +33,12 @@ def wait_until(condition, timeout: float = 60.0, interval: float = 0.05):
     raise AssertionError(f"condition not met within {timeout}s")
 
 
-def kill_groups_from(starts: Path) -> None:
-    """Kill the process groups of trials listed in a starts log (orphans of a SIGKILLed run)."""
-    if not starts.exists():
-        return
-    for line in starts.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            try:
-                os.killpg(int(parts[1]), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
 def started_counts(starts: Path) -> Counter:
     return Counter(int(line.split()[0]) for line in starts.read_text().splitlines() if line.strip())
 
 
 @pytest.mark.slow
-def test_sigkill_mid_experiment_then_resume_loses_nothing(make_experiment, tmp_path: Path) -> None:
+def test_sigkill_mid_experiment_then_resume_loses_nothing(make_experiment, kill_groups_from, tmp_path: Path) -> None:
     experiment = make_experiment(steps=8, random_seed=11)
     starts = tmp_path / "starts.log"
     env = dict(os.environ, HPO_TEST_STARTS=str(starts), HPO_TEST_SLEEP="0.4")

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.trials import run_trial, trial_support_dir
 
 IBM_SAMPLE = """

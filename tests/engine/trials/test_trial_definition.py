@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialSpec, TrialState
+from hpo_engine.runner.backends.base import TrialSpec
+
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials import resolve_definition, run_trial
 

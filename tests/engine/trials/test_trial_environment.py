@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.trials import expand_command, run_trial, trial_support_dir
 
 PYTHON = shlex.quote(sys.executable)

@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.trials import run_trial
 from hpo_engine.runner.trials.process import group_alive
 

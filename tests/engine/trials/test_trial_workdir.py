@@ -10,7 +10,7 @@ import pytest
 
 from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials import prepare_trial_dir, run_trial
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 
 CONFIG_ECHO = """
 import json

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hpo_engine.runner.backends.base import TrialState
+from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.trials import collect_metrics, run_trial
-from hpo_engine.runner.trials.metrics import MAX_SERIES_ROWS, parse_name_values
+from hpo_engine.runner.trials.metric_files import MAX_SERIES_ROWS, parse_name_values
 
 HAND_WRITTEN = """
 import json, os

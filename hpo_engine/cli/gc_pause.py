@@ -1,4 +1,10 @@
-"""Pausing Python's cyclic garbage collector around allocation-heavy work."""
+"""Pausing Python's cyclic garbage collector around allocation-heavy work, in the CLI's own process only.
+
+The manifest core never touches the collector: a long-lived host such as the language
+server shares the process with other threads, and switching the collector off from one
+thread switches it off for all. ``hpo validate`` and ``hpo preview`` are short-lived
+processes of their own, so they pause it around validation.
+"""
 
 from __future__ import annotations
 
