@@ -10,6 +10,10 @@ command through ``/bin/sh -c`` in a fresh folder, one after the other):
   repeats of each repeat's ratio (both runs of a repeat see the same machine load);
 - engine CPU = CPU time of the hpo process itself (all its threads, not the trials) per trial.
 
+Side by side: a minimal Optuna ask/tell loop (``RandomSampler``) running the same command per
+trial in a fresh folder with its ``config.json`` (the peer of the issue: engine cycle minus the
+loop's cycle, median).
+
 Three programs: ``echo score=1`` (a shell builtin: pure overhead),
 ``python3 -c "print('score=1')"`` (a real interpreter start) and ``sleep 0.1; echo score=1``
 (a trial that takes time without using a CPU: shows how well two slots are kept busy).
@@ -82,6 +86,27 @@ def bare(command: str, trials: int, folder: Path) -> list[float]:
     return times
 
 
+def optuna_loop(command: str, trials: int, folder: Path) -> list[float]:
+    """The peer: a minimal Optuna ask/tell loop running the same command per trial, in a fresh
+    folder with its ``config.json``; returns the median-ready intervals between trial starts."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=1))
+    distributions = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    env = dict(os.environ, **trial_environment())
+    starts = []
+    for number in range(trials):
+        trial = study.ask(distributions)
+        work = folder / "optuna" / str(number)
+        work.mkdir(parents=True)
+        (work / "config.json").write_text(json.dumps(trial.params))
+        starts.append(time.perf_counter())
+        subprocess.run(command, shell=True, cwd=work, env=env, stdout=subprocess.DEVNULL, check=True)
+        study.tell(trial, 1.0)
+    return [b - a for a, b in zip(starts, starts[1:])]
+
+
 def engine(command: str, trials: int, parallel: int, folder: Path) -> dict[str, float]:
     manifest = load_manifest(write_manifest(folder, command, trials))
     reference = manifest.references[0]
@@ -126,18 +151,20 @@ def main() -> None:
     for label, command in PROGRAMS.items():
         rows = {
             "bare_median": [], "bare_mean": [], "p1_median_gap": [], "p1_per_trial": [], "p1_total": [], "p2_total": [],
-            "p1_between": [], "p1_inside": [], "speedup": [], "engine_cpu": [],
+            "p1_between": [], "p1_inside": [], "speedup": [], "engine_cpu": [], "optuna_cycle": [],
         }
         for _ in range(args.repeat):
             folder = Path(tempfile.mkdtemp(prefix="hpo-overhead-"))
             try:
                 bare_times = bare(command, args.trials, folder)
+                optuna_gaps = optuna_loop(command, args.trials, folder)
                 p1 = engine(command, args.trials, 1, folder)
                 p2 = engine(command, args.trials, 2, folder)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
             rows["bare_median"].append(statistics.median(bare_times))
             rows["bare_mean"].append(statistics.fmean(bare_times))
+            rows["optuna_cycle"].append(statistics.median(optuna_gaps))
             rows["p1_median_gap"].append(p1["median_gap"])
             rows["p1_per_trial"].append(p1["per_trial"])
             rows["p1_total"].append(p1["total"])
@@ -150,6 +177,8 @@ def main() -> None:
         result = {
             "bare_median_ms": 1000 * m["bare_median"],
             "engine_median_cycle_ms": 1000 * m["p1_median_gap"],
+            "optuna_loop_cycle_ms": 1000 * m["optuna_cycle"],
+            "engine_minus_optuna_ms": 1000 * (m["p1_median_gap"] - m["optuna_cycle"]),
             "overhead_median_ms": 1000 * (m["p1_median_gap"] - m["bare_median"]),
             "overhead_mean_ms": 1000 * (m["p1_per_trial"] - m["bare_mean"]),
             "scheduler_between_trials_ms": 1000 * m["p1_between"],
@@ -163,6 +192,7 @@ def main() -> None:
         report["programs"][label] = result
         print(
             f"{label:28s} bare {result['bare_median_ms']:6.1f} ms | engine cycle {result['engine_median_cycle_ms']:6.1f} ms | "
+            f"Optuna loop cycle {result['optuna_loop_cycle_ms']:6.1f} ms (engine - Optuna {result['engine_minus_optuna_ms']:5.1f} ms) | "
             f"overhead median {result['overhead_median_ms']:5.1f} ms, mean {result['overhead_mean_ms']:5.1f} ms "
             f"(runner {result['trial_runner_wall_ms']:.1f} ms, between trials {result['scheduler_between_trials_ms']:.1f} ms; "
             f"engine CPU {result['engine_cpu_per_trial_ms']:.1f} ms) | "

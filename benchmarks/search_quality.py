@@ -1,26 +1,24 @@
-"""Benchmark 1: search quality of random, rbfopt (ours) and Optuna's TPE, side by side.
+"""Benchmark 1: search quality of every method through the engine, side by side with Optuna.
 
-Branin (2 dimensions, 30 trials) and Hartmann6 (6 dimensions, 60 trials), several
-seeds; the table gives the median over seeds of the best objective found (both
-functions are minimized; lower is better).
+Problems (all minimized; lower is better): Branin (2-D, 30 trials), Hartmann6 (6-D, 60),
+``mixed`` (a continuous, a log-scaled, an integer and a categorical hyper-parameter, 40),
+``svm`` (an RBF SVM on scikit-learn's bundled breast-cancer data, C and gamma on a log scale,
+3-fold cross-validated error, 20), ``ackley5`` (Ackley in 5-D with its optimum moved off the
+centre of the box to (1.5, ..., 1.5), 50 trials; the centre is in rbfopt's initial design).
 
-Modes
-    ``--mode engine`` (the issue's benchmark): for each function a folder with a tiny
-    trial program (reads ``config.json``, writes ``$RESULT_DIR/val_dict_list.json`` as
-    ``[{"steps": 0, "value": y}]``) and one manifest per method; ``hpo run MANIFEST
-    --results DIR --seed N --quiet --json`` runs each seed as a subprocess, every trial
-    a real process; the best is read with ``hpo results DIR --format json``. Optuna's
-    TPE (``TPESampler(multivariate=True, seed=N)``) is driven by ask/tell here and runs
-    the same program as a subprocess per trial, in a folder laid out the same way.
-    ``--mode direct``: the optimizers' ask/tell in-process on the same functions
-    (no processes; always works, and isolates the optimizers from the engine).
+Ours (``--mode engine``): ``hpo run MANIFEST --seed N --parallel P --quiet --json`` per seed, every
+trial a real process of the same tiny program (reads ``config.json``, writes
+``$RESULT_DIR/val_dict_list.json``); the best is read with ``hpo results DIR --format json``.
+Peers: Optuna's TPE (``TPESampler(multivariate=True, seed=N)``) and Optuna's ``RandomSampler``
+driving the same program directly by ask/tell, one subprocess per trial, serial.
+``--mode direct``: our optimizers' ask/tell in this process (no processes, serial).
 
 Usage::
 
-    python benchmarks/search_quality.py --mode engine --seeds 10 --jobs 2 --out results.json
-    python benchmarks/search_quality.py --mode direct --seeds 10
+    python benchmarks/search_quality.py --mode engine --seeds 10 --parallel 1,2,4 --out results.json
 
-Prints a markdown table (and, with ``--out``, writes every per-seed value as JSON).
+Prints markdown tables: median and interquartile range of the best over the seeds.
+This is a benchmark, not a test: it is not run by ``make test``.
 """
 
 from __future__ import annotations
@@ -42,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The objective functions, as the trial program runs them (pure Python: a fast process start).
+#: The objective functions, as the trial program runs them (scikit-learn imported only by ``svm``).
 OBJECTIVES_SOURCE = '''
 import math
 
@@ -59,6 +57,24 @@ def hartmann6(x1, x2, x3, x4, x5, x6):
     x = (x1, x2, x3, x4, x5, x6)
     return -sum(alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in zip(row, x, prow)))
                 for alpha, row, prow in zip(_H6_ALPHA, _H6_A, _H6_P))
+
+def mixed(x, lr, n, act):
+    return (x - 1.2) ** 2 + ((n - 13) / 4) ** 2 + {"relu": 0.5, "tanh": 0.0, "sigmoid": 1.0}[act] + 0.5 * (math.log10(lr) + 3.3) ** 2
+
+def ackley5(x1, x2, x3, x4, x5):
+    z = [v - 1.5 for v in (x1, x2, x3, x4, x5)]
+    return (-20 * math.exp(-0.2 * math.sqrt(sum(v * v for v in z) / 5))
+            - math.exp(sum(math.cos(2 * math.pi * v) for v in z) / 5) + 20 + math.e)
+
+def svm(C, gamma):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    X, y = load_breast_cancer(return_X_y=True)
+    model = make_pipeline(StandardScaler(), SVC(C=C, gamma=gamma))
+    return 1.0 - float(cross_val_score(model, X, y, cv=3).mean())
 '''
 
 PROGRAM_TEMPLATE = '''"""A benchmark trial: read config.json, write $RESULT_DIR/val_dict_list.json."""
@@ -68,7 +84,7 @@ import sys
 {objectives}
 
 config = json.load(open("config.json"))
-value = {{"branin": branin, "hartmann6": hartmann6}}[sys.argv[1]](**config)
+value = globals()[sys.argv[1]](**config)
 result_dir = os.environ.get("RESULT_DIR", "result")
 os.makedirs(result_dir, exist_ok=True)
 with open(os.path.join(result_dir, "val_dict_list.json"), "w") as handle:
@@ -79,12 +95,17 @@ _namespace: dict[str, Any] = {}
 exec(OBJECTIVES_SOURCE, _namespace)  # the same code the trial program runs
 
 
+def _range(name: str, low: float, high: float, **extra: Any) -> dict[str, Any]:
+    kind = "int_range" if extra.pop("integer", False) else "double_range"
+    return {"name": name, kind: {"min_value": low, "max_value": high, **extra}}
+
+
 @dataclass(frozen=True)
 class Problem:
     name: str
-    bounds: tuple[tuple[str, float, float], ...]
+    hyper_parameters: tuple[dict[str, Any], ...]  # manifest form
     trials: int
-    optimum: float
+    optimum: float | None
 
     @property
     def function(self) -> Callable[..., float]:
@@ -92,53 +113,57 @@ class Problem:
 
 
 PROBLEMS = {
-    "branin": Problem("branin", (("x1", -5.0, 10.0), ("x2", 0.0, 15.0)), 30, 0.397887),
-    "hartmann6": Problem("hartmann6", tuple((f"x{i}", 0.0, 1.0) for i in range(1, 7)), 60, -3.32237),
+    "branin": Problem("branin", (_range("x1", -5.0, 10.0), _range("x2", 0.0, 15.0)), 30, 0.397887),
+    "hartmann6": Problem("hartmann6", tuple(_range(f"x{i}", 0.0, 1.0) for i in range(1, 7)), 60, -3.32237),
+    "mixed": Problem(
+        "mixed",
+        (_range("x", -3.0, 3.0), _range("lr", -5, 0, power=10), _range("n", 1, 20, integer=True),
+         {"name": "act", "string_values": ["relu", "tanh", "sigmoid"]}),
+        40,
+        0.0,
+    ),
+    "svm": Problem("svm", (_range("C", -2, 4, power=10), _range("gamma", -5, 0, power=10)), 20, None),
+    "ackley5": Problem("ackley5", tuple(_range(f"x{i}", -5.0, 5.0) for i in range(1, 6)), 50, 0.0),
 }
-METHODS = ("random", "rbfopt", "tpe")
-METHOD_TITLES = {"random": "random (ours)", "rbfopt": "rbfopt (ours)", "tpe": "Optuna TPE multivariate"}
-
-#: Median best of 10 seeds with the libraries used directly (docs: /work/shared/reference/peers.md).
-PEERS = {
-    "branin": {"rbfopt": 0.4184, "random": 2.100, "tpe": 0.503},
-    "hartmann6": {"rbfopt": -3.301, "random": -1.793, "tpe": -3.059},
-}
+OURS = ("random", "rbfopt", "tpe", "bayesian")
+PEERS = ("optuna-tpe", "optuna-random")
+TITLES = {"random": "random", "rbfopt": "rbfopt", "tpe": "tpe", "bayesian": "bayesian",
+          "optuna-tpe": "Optuna TPE (direct)", "optuna-random": "Optuna random (direct)"}
 
 
-# -- direct mode -------------------------------------------------------------------------------
-def run_direct(problem: Problem, method: str, seed: int) -> dict[str, Any]:
-    """One seed with the optimizer's ask/tell in this process."""
-    started = time.perf_counter()
-    if method == "tpe":
-        best = _tpe(problem, seed, lambda params: problem.function(**params))
-        return {"best": best, "seconds": time.perf_counter() - started}
-    from hpo_engine.optimizers import make_optimizer
-    from hpo_engine.manifest.search_space import DoubleRange, SearchSpace
+def space_of(problem: Problem) -> Any:
+    from hpo_engine.manifest.search_space import SearchSpace
 
-    space = SearchSpace([DoubleRange(name, low, high) for name, low, high in problem.bounds])
-    optimizer = make_optimizer(method, space, maximize=False, seed=seed, budget=problem.trials)
-    best = math.inf
-    ask_seconds = 0.0
-    try:
-        for _ in range(problem.trials):
-            tick = time.perf_counter()
-            point = optimizer.ask()
-            ask_seconds += time.perf_counter() - tick
-            value = problem.function(**point)
-            best = min(best, value)
-            optimizer.tell(point, value)
-    finally:
-        optimizer.close()
-    return {"best": best, "seconds": time.perf_counter() - started, "ask_ms": 1000 * ask_seconds / problem.trials}
+    return SearchSpace.from_specs(list(problem.hyper_parameters))
 
 
-def _tpe(problem: Problem, seed: int, evaluate: Callable[[dict[str, float]], float | None]) -> float:
+# -- peers: Optuna driving the program directly -------------------------------------------------
+def optuna_distributions(problem: Problem) -> dict[str, Any]:
+    """Optuna's distributions of the problem (power ranges log-scaled, integers as ints, values categorical)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    result: dict[str, Any] = {}
+    for spec in problem.hyper_parameters:
+        if "string_values" in spec:
+            result[spec["name"]] = CategoricalDistribution(spec["string_values"])
+        elif "int_range" in spec:
+            result[spec["name"]] = IntDistribution(spec["int_range"]["min_value"], spec["int_range"]["max_value"])
+        else:
+            r = spec["double_range"]
+            if "power" in r:
+                result[spec["name"]] = FloatDistribution(r["power"] ** r["min_value"], r["power"] ** r["max_value"], log=True)
+            else:
+                result[spec["name"]] = FloatDistribution(r["min_value"], r["max_value"])
+    return result
+
+
+def run_optuna(problem: Problem, peer: str, seed: int, evaluate: Callable[[dict[str, Any]], float | None]) -> float:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True) if peer == "optuna-tpe" else optuna.samplers.RandomSampler(seed=seed)
     study = optuna.create_study(direction="minimize", sampler=sampler)
-    distributions = {name: optuna.distributions.FloatDistribution(low, high) for name, low, high in problem.bounds}
+    distributions = optuna_distributions(problem)
     best = math.inf
     for _ in range(problem.trials):
         trial = study.ask(distributions)
@@ -151,150 +176,153 @@ def _tpe(problem: Problem, seed: int, evaluate: Callable[[dict[str, float]], flo
     return best
 
 
-# -- engine mode -------------------------------------------------------------------------------
+def program_evaluator(problem: Problem, program: Path, root: Path) -> Callable[[dict[str, Any]], float | None]:
+    counter = iter(range(10**9))
+
+    def evaluate(params: dict[str, Any]) -> float | None:
+        folder = root / str(next(counter))
+        (folder / "result").mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(json.dumps(params))
+        env = dict(os.environ, RESULT_DIR=str(folder / "result"))
+        subprocess.run([sys.executable, str(program), problem.name], cwd=folder, env=env, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            return float(json.loads((folder / "result" / "val_dict_list.json").read_text())[-1]["value"])
+        except (OSError, ValueError, KeyError, IndexError):
+            return None
+
+    return evaluate
+
+
+# -- ours --------------------------------------------------------------------------------------
+def run_direct(problem: Problem, method: str, seed: int) -> dict[str, Any]:
+    """One seed with our optimizer's ask/tell in this process (serial)."""
+    from hpo_engine.optimizers import make_optimizer
+
+    started = time.perf_counter()
+    optimizer = make_optimizer(method, space_of(problem), maximize=False, seed=seed, budget=problem.trials)
+    best = math.inf
+    try:
+        for _ in range(problem.trials):
+            point = optimizer.ask()
+            value = problem.function(**point)
+            best = min(best, value)
+            optimizer.tell(point, value)
+    finally:
+        optimizer.close()
+    return {"best": best, "seconds": time.perf_counter() - started}
+
+
 def hpo_command() -> list[str]:
     """``hpo`` beside this interpreter, else ``python -m hpo_engine.cli``."""
     script = Path(sys.executable).with_name("hpo")
     return [str(script)] if script.exists() else [sys.executable, "-m", "hpo_engine.cli"]
 
 
-def manifest_text(problem: Problem, method: str) -> str:
-    lines = [
-        "settings:",
-        f"  name: bench-{problem.name}-{method}",
-        "training_references:",
-        "- name: objective",
-        "  training_definition_url: definition",
-        f"  command: python3 objective.py {problem.name}",
-        "  compute_configuration:",
-        "    name: k80",
-        "  hyper_parameters_optimization:",
-        "    method:",
-        f"      name: {method}",
-        "      parameters:",
-        "      - name: objective",
-        "        string_value: value",
-        "      - name: maximize_or_minimize",
-        "        string_value: minimize",
-        "      - name: num_optimizer_steps",
-        f"        int_value: {problem.trials}",
-        "    hyper_parameters:",
-    ]
-    for name, low, high in problem.bounds:
-        lines += [f"    - name: {name}", "      double_range:", f"        min_value: {low}", f"        max_value: {high}"]
-    return "\n".join(lines) + "\n"
-
-
-def prepare(workdir: Path) -> None:
-    """``definition/objective.py`` and one manifest per (function, engine method) in ``workdir``."""
-    definition = workdir / "definition"
-    definition.mkdir(parents=True, exist_ok=True)
-    (definition / "objective.py").write_text(PROGRAM_TEMPLATE.format(objectives=OBJECTIVES_SOURCE))
-    for problem in PROBLEMS.values():
-        for method in ("random", "rbfopt"):
-            (workdir / f"{problem.name}-{method}.yaml").write_text(manifest_text(problem, method))
-
-
-def run_engine(problem: Problem, method: str, seed: int, workdir: Path) -> dict[str, Any]:
-    """One seed through ``hpo run`` (random, rbfopt) or TPE with a subprocess per trial."""
-    started = time.perf_counter()
-    if method == "tpe":
-        program = workdir / "definition" / "objective.py"
-        trials_root = workdir / "tpe" / f"{problem.name}-s{seed}"
-        counter = iter(range(10**9))
-
-        def evaluate(params: dict[str, float]) -> float | None:
-            folder = trials_root / str(next(counter))
-            (folder / "result").mkdir(parents=True, exist_ok=True)
-            (folder / "config.json").write_text(json.dumps(params))
-            env = dict(os.environ, RESULT_DIR=str(folder / "result"))
-            subprocess.run([sys.executable, str(program), problem.name], cwd=folder, env=env, check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                rows = json.loads((folder / "result" / "val_dict_list.json").read_text())
-                return float(rows[-1]["value"])
-            except (OSError, ValueError, KeyError, IndexError):
-                return None
-
-        best = _tpe(problem, seed, evaluate)
-        shutil.rmtree(trials_root, ignore_errors=True)
-        return {"best": best, "seconds": time.perf_counter() - started}
-
-    results = workdir / "results" / f"{problem.name}-{method}-s{seed}"
-    shutil.rmtree(results, ignore_errors=True)
-    manifest = workdir / f"{problem.name}-{method}.yaml"
-    run = subprocess.run(
-        [*hpo_command(), "run", str(manifest), "--results", str(results), "--seed", str(seed), "--quiet", "--json"],
-        capture_output=True, text=True, check=False,
-    )
-    elapsed = time.perf_counter() - started
-    if run.returncode != 0:
-        raise RuntimeError(f"hpo run failed ({run.returncode}): {run.stderr.strip()[-2000:]}\n{run.stdout[-2000:]}")
-    summary = json.loads(run.stdout)
-    shown = subprocess.run([*hpo_command(), "results", str(results), "--format", "json"], capture_output=True, text=True, check=False)
-    if shown.returncode != 0:
-        raise RuntimeError(f"hpo results failed ({shown.returncode}): {shown.stderr.strip()[-2000:]}")
-    experiments = json.loads(shown.stdout)["experiments"]
-    complete = [t["objective"] for e in experiments for t in e["trials"] if t.get("state") == "complete" and t.get("objective") is not None]
-    reference = summary["references"][0]
+def manifest_data(problem: Problem, method: str) -> dict[str, Any]:
     return {
-        "best": min(complete) if complete else math.inf,
-        "seconds": elapsed,
-        "complete": len(complete),
-        "summary_best": (reference.get("best") or {}).get("objective"),
+        "settings": {"name": f"bench-{problem.name}-{method}"},
+        "training_references": [{
+            "name": "objective",
+            "training_definition_url": "definition",
+            "command": f"python3 objective.py {problem.name}",
+            "hyper_parameters_optimization": {
+                "method": {"name": method, "parameters": [
+                    {"name": "objective", "string_value": "value"},
+                    {"name": "maximize_or_minimize", "string_value": "minimize"},
+                    {"name": "num_optimizer_steps", "int_value": problem.trials},
+                ]},
+                "hyper_parameters": list(problem.hyper_parameters),
+            },
+        }],
     }
 
 
-# -- the table ----------------------------------------------------------------------------------
+def prepare(workdir: Path, problems: Sequence[Problem], methods: Sequence[str]) -> None:
+    """``definition/objective.py`` and one manifest per (problem, method) in ``workdir`` (JSON is YAML)."""
+    definition = workdir / "definition"
+    definition.mkdir(parents=True, exist_ok=True)
+    (definition / "objective.py").write_text(PROGRAM_TEMPLATE.format(objectives=OBJECTIVES_SOURCE))
+    for problem in problems:
+        for method in methods:
+            (workdir / f"{problem.name}-{method}.yaml").write_text(json.dumps(manifest_data(problem, method), indent=1) + "\n")
+
+
+def run_engine(problem: Problem, method: str, seed: int, parallel: int, workdir: Path) -> dict[str, Any]:
+    """One seed through ``hpo run`` (ours) or an Optuna peer running the program per trial."""
+    started = time.perf_counter()
+    if method in PEERS:
+        root = workdir / "peers" / f"{problem.name}-{method}-s{seed}"
+        best = run_optuna(problem, method, seed, program_evaluator(problem, workdir / "definition" / "objective.py", root))
+        shutil.rmtree(root, ignore_errors=True)
+        return {"best": best, "seconds": time.perf_counter() - started}
+    results = workdir / "results" / f"{problem.name}-{method}-p{parallel}-s{seed}"
+    shutil.rmtree(results, ignore_errors=True)
+    command = [*hpo_command(), "run", str(workdir / f"{problem.name}-{method}.yaml"), "--results", str(results),
+               "--seed", str(seed), "--parallel", str(parallel), "--quiet", "--json"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if run.returncode != 0:
+        raise RuntimeError(f"hpo run failed ({run.returncode}): {run.stderr.strip()[-2000:]}\n{run.stdout[-2000:]}")
+    shown = subprocess.run([*hpo_command(), "results", str(results), "--format", "json"], capture_output=True, text=True, check=False)
+    if shown.returncode != 0:
+        raise RuntimeError(f"hpo results failed ({shown.returncode}): {shown.stderr.strip()[-2000:]}")
+    trials = [t for e in json.loads(shown.stdout)["experiments"] for t in e["trials"]]
+    complete = [t["objective"] for t in trials if t.get("state") == "complete" and t.get("objective") is not None]
+    shutil.rmtree(results, ignore_errors=True)
+    return {"best": min(complete) if complete else math.inf, "seconds": elapsed, "complete": len(complete)}
+
+
+# -- the tables ---------------------------------------------------------------------------------
 def fmt(value: float) -> str:
     return f"{value:.4f}" if abs(value) < 10 else f"{value:.3f}"
 
 
-def table(records: dict[str, dict[str, list[dict[str, Any]]]], seeds: int) -> str:
-    head = "| function (trials) | " + " | ".join(METHOD_TITLES[m] for m in METHODS) + " | optimum |"
-    lines = [head, "|---" * (len(METHODS) + 2) + "|"]
-    for name, by_method in records.items():
+def summary(values: Sequence[float]) -> str:
+    """``median [q1, q3]`` of the values."""
+    if len(values) < 2:
+        return fmt(values[0]) if values else "-"
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return f"{fmt(statistics.median(values))} [{fmt(q1)}, {fmt(q3)}]"
+
+
+def tables(records: dict[str, dict[str, list[dict[str, Any]]]], seeds: int) -> str:
+    columns = sorted({c for by in records.values() for c in by}, key=lambda c: (c in PEERS, c))
+    lines = ["| problem (trials) | " + " | ".join(columns) + " | optimum |", "|---" * (len(columns) + 2) + "|"]
+    for name, by_column in records.items():
         problem = PROBLEMS[name]
-        cells = []
-        for method in METHODS:
-            runs = by_method.get(method, [])
-            cells.append(fmt(statistics.median(r["best"] for r in runs)) if runs else "-")
-        lines.append(f"| {name} ({problem.trials}) | " + " | ".join(cells) + f" | {problem.optimum} |")
-    lines.append("")
-    lines.append(f"Median of the best objective over {seeds} seeds (lower is better).")
-    lines.append("")
-    lines.append("| function | method | median seconds per seed | seeds better than TPE | per-seed best |")
-    lines.append("|---|---|---|---|---|")
-    for name, by_method in records.items():
-        tpe = [r["best"] for r in by_method.get("tpe", [])]
-        for method in METHODS:
-            runs = by_method.get(method, [])
-            if not runs:
-                continue
-            wins = sum(r["best"] < t for r, t in zip(runs, tpe)) if tpe and method != "tpe" else None
-            per_seed = ", ".join(fmt(r["best"]) for r in runs)
-            seconds = statistics.median(r["seconds"] for r in runs)
-            lines.append(f"| {name} | {method} | {seconds:.2f} | {'-' if wins is None else f'{wins}/{len(runs)}'} | {per_seed} |")
+        cells = [summary([r["best"] for r in by_column.get(c, [])]) for c in columns]
+        lines.append(f"| {name} ({problem.trials}) | " + " | ".join(cells) + f" | {problem.optimum if problem.optimum is not None else '-'} |")
+    lines += ["", f"Median [first quartile, third quartile] of the best objective over {seeds} seeds (lower is better).", "",
+              "| problem | column | median seconds per seed | seeds better than Optuna TPE |", "|---|---|---|---|"]
+    for name, by_column in records.items():
+        tpe = [r["best"] for r in by_column.get("optuna-tpe", [])]
+        for column in columns:
+            runs = by_column.get(column, [])
+            if runs:
+                wins = f"{sum(r['best'] < t for r, t in zip(runs, tpe))}/{len(runs)}" if tpe and column != "optuna-tpe" else "-"
+                lines.append(f"| {name} | {column} | {statistics.median(r['seconds'] for r in runs):.2f} | {wins} |")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("direct", "engine"), default="direct")
+    parser.add_argument("--mode", choices=("direct", "engine"), default="engine")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1 (default 10)")
-    parser.add_argument("--functions", default="branin,hartmann6")
-    parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (each run is serial; default 1)")
-    parser.add_argument("--workdir", type=Path, default=None, help="engine mode: folder for manifests and results (default: a temporary one)")
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--methods", default=",".join(OURS + PEERS))
+    parser.add_argument("--parallel", default="1", help="engine mode: --parallel values of ours, e.g. 1,2,4 (peers run serially)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
+    parser.add_argument("--workdir", type=Path, default=None, help="engine mode: folder for manifests and results")
     parser.add_argument("--out", type=Path, default=None, help="write every per-seed result as JSON")
     args = parser.parse_args(argv)
 
-    functions = [f for f in args.functions.split(",") if f]
+    problems = [PROBLEMS[p] for p in args.problems.split(",") if p]
     methods = [m for m in args.methods.split(",") if m]
-    unknown = [f for f in functions if f not in PROBLEMS] + [m for m in methods if m not in METHODS]
+    unknown = [m for m in methods if m not in OURS + PEERS]
     if unknown:
         parser.error(f"unknown: {', '.join(unknown)}")
-
+    parallels = [int(p) for p in args.parallel.split(",") if p]
     temporary = None
     workdir = args.workdir
     if args.mode == "engine":
@@ -302,25 +330,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             temporary = tempfile.TemporaryDirectory(prefix="hpo-bench-")
             workdir = Path(temporary.name)
         workdir.mkdir(parents=True, exist_ok=True)
-        prepare(workdir)
+        prepare(workdir, problems, [m for m in methods if m in OURS])
 
-    tasks = [(f, m, s) for f in functions for m in methods for s in range(args.seeds)]
+    tasks = []
+    for problem in problems:
+        for method in methods:
+            for parallel in ([1] if method in PEERS or args.mode == "direct" else parallels):
+                column = method if method in PEERS or len(parallels) == 1 else f"{method} p{parallel}"
+                tasks += [(problem, method, parallel, column, seed) for seed in range(args.seeds)]
 
-    def one(task: tuple[str, str, int]) -> dict[str, Any]:
-        f, m, s = task
-        problem = PROBLEMS[f]
-        result = run_direct(problem, m, s) if args.mode == "direct" else run_engine(problem, m, s, workdir)  # type: ignore[arg-type]
-        print(f"{args.mode} {f} {m} seed {s}: best {result['best']:.5f} in {result['seconds']:.1f} s", file=sys.stderr, flush=True)
+    def one(task: tuple[Problem, str, int, str, int]) -> dict[str, Any]:
+        problem, method, parallel, column, seed = task
+        if args.mode == "direct" and method in OURS:
+            result = run_direct(problem, method, seed)
+        elif args.mode == "direct":
+            started = time.perf_counter()
+            result = {"best": run_optuna(problem, method, seed, lambda p: problem.function(**p)), "seconds": time.perf_counter() - started}
+        else:
+            result = run_engine(problem, method, seed, parallel, workdir)  # type: ignore[arg-type]
+        print(f"{args.mode} {problem.name} {column} seed {seed}: best {result['best']:.5f} in {result['seconds']:.1f} s", file=sys.stderr, flush=True)
         return result
 
     started = time.time()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(one, tasks))
     records: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for (f, m, s), result in zip(tasks, results):
-        records.setdefault(f, {}).setdefault(m, []).append({"seed": s, **result})
-
-    text = table(records, args.seeds)
+    for (problem, _m, _p, column, seed), result in zip(tasks, results):
+        records.setdefault(problem.name, {}).setdefault(column, []).append({"seed": seed, **result})
+    text = tables(records, args.seeds)
     print(text)
     print(f"\nmode {args.mode}, {args.seeds} seeds, {time.time() - started:.0f} s wall, jobs {args.jobs}, "
           f"Python {platform.python_version()}, {os.cpu_count()} CPUs")

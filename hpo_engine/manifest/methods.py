@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["MethodSpec", "METHOD_SPECS", "method_spec"]
+__all__ = ["MethodSpec", "METHOD_SPECS", "method_spec", "method_specific_parameters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ class MethodSpec:
     hyper-parameters (HPO212) to do better than random sampling.
     ``stopping_rule``: the row of :data:`~hpo_engine.manifest.early_stopping.STOPPING_RULES`
     the method itself uses (``hyperband``); ``None``: the manifest's ``early_stopping`` decides.
+    ``parameters``: the method-specific parameters it reads (e.g. ``n_startup_trials``); such a
+    parameter given to a method that does not read it is warned about (HPO240).
     """
 
     name: str
@@ -40,6 +42,7 @@ class MethodSpec:
     needs_finite_space: bool = False
     fits_a_model: bool = False
     stopping_rule: str | None = None
+    parameters: tuple[str, ...] = ()
 
 
 METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
@@ -69,6 +72,20 @@ METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
                 "hpo_engine.optimizers.hyperband_search:HyperbandSearch",
                 stopping_rule="hyperband",
             ),
+            MethodSpec(
+                "tpe",
+                "TPE (Optuna's Tree-structured Parzen Estimator, multivariate): model-based search that also handles integer and categorical hyper-parameters; parallel slots get distinct points (constant liar).",
+                "hpo_engine.optimizers.optuna_search:TpeSearch",
+                fits_a_model=True,
+                parameters=("n_startup_trials",),
+            ),
+            MethodSpec(
+                "bayesian",
+                "Bayesian optimization with a Gaussian process (scikit-optimize): model-based search for small budgets of expensive trials; parallel slots get distinct points (constant liar).",
+                "hpo_engine.optimizers.gp_search:BayesianSearch",
+                fits_a_model=True,
+                parameters=("n_startup_trials",),
+            ),
         )
     }
 )
@@ -77,3 +94,8 @@ METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
 def method_spec(name: str) -> MethodSpec | None:
     """The row of method ``name``, or ``None`` for a name the table does not know."""
     return METHOD_SPECS.get(name)
+
+
+def method_specific_parameters() -> frozenset[str]:
+    """Every parameter some method reads for itself (the union of the rows' ``parameters``)."""
+    return frozenset(name for spec in METHOD_SPECS.values() for name in spec.parameters)

@@ -111,4 +111,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO254": (Severity.INFO, "${VAR} in a storage reference that is not set"),
     "HPO220": (Severity.ERROR, "a name or command holds a control character"),
     "HPO221": (Severity.ERROR, "two training references share one results folder"),
+    "HPO240": (Severity.WARNING, "a method parameter the chosen method does not read"),
+    "HPO241": (Severity.WARNING, "n_startup_trials not smaller than num_optimizer_steps"),
 }

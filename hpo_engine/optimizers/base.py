@@ -14,7 +14,12 @@ from typing import Any, TextIO
 
 from hpo_engine.manifest.search_space import SearchSpace
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "is_pruned_item"]
+
+
+def is_pruned_item(item: Sequence[Any]) -> bool:
+    """True for a warm-start history item ``(point, objective, "pruned")``."""
+    return len(item) > 2 and item[2] == "pruned"
 
 
 class Optimizer(ABC):
@@ -64,10 +69,17 @@ class Optimizer(ABC):
         """
         self.tell(point, last_value)
 
-    def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
-        """Learn from trials finished in an earlier run (resume); default: tell each in order."""
-        for point, objective in history:
-            self.tell(point, objective)
+    def warm_start(self, history: Sequence[tuple[Any, ...]]) -> None:
+        """Learn from trials finished in an earlier run (resume); default: tell each in order.
+
+        Items are ``(point, objective)`` (``None``: failed) or ``(point, objective, "pruned")``
+        for a trial stopped early (``objective``: its last value), told through :meth:`tell_pruned`.
+        """
+        for item in history:
+            if is_pruned_item(item):
+                self.tell_pruned(item[0], item[1], None)
+            else:
+                self.tell(item[0], item[1])
 
     def close(self) -> None:
         """Release threads or other resources."""

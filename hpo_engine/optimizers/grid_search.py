@@ -54,8 +54,8 @@ class GridSearch(Optimizer):
     def tell(self, point: Mapping[str, Any], objective: float | None) -> None:
         """Nothing to learn: the order is fixed."""
 
-    def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
-        for point, _objective in history:
+    def warm_start(self, history: Sequence[tuple[Any, ...]]) -> None:
+        for point, *_ in history:
             try:
                 self._done.add(self.space.index_of(point))
             except (SearchSpaceError, KeyError):

@@ -110,7 +110,7 @@ class RandomSearch(Optimizer):
     def tell(self, point: Mapping[str, Any], objective: float | None) -> None:
         """Nothing to learn: points returned by ``ask`` are already marked as used."""
 
-    def warm_start(self, history: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
+    def warm_start(self, history: Sequence[tuple[Any, ...]]) -> None:
         """Continue after earlier trials: mark their grid points as used or, on a continuous
         space, advance the seeded sequence past them (a resumed run must not re-propose them).
         """
@@ -118,7 +118,7 @@ class RandomSearch(Optimizer):
             for _ in history:
                 self.space.sample(self._rng)
             return
-        for point, _objective in history:
+        for point, *_ in history:
             index = _grid_index(self.space, point)
             if index is not None:
                 self._grid.mark(index)

@@ -596,7 +596,7 @@ def _make_optimizer(run: _ReferenceRun, store: ResultStore, log: IO[str]) -> Opt
         parameters=run.method.parameters,
     )
     history = [
-        (dict(t.values), t.objective if t.state in (TrialState.COMPLETE, TrialState.PRUNED) else None)
+        (dict(t.values), t.objective, "pruned") if t.state is TrialState.PRUNED else (dict(t.values), t.objective if t.state is TrialState.COMPLETE else None)
         for t in store.trials()
         if t.finished
     ]

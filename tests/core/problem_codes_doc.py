@@ -88,6 +88,8 @@ EXAMPLES = [
     Example("HPO254", "examples/broken/s3-unset-variable.yaml", "A `${VAR}` in a storage reference's connection or bucket is not set where the manifest is validated. `hpo run` reads it from the environment when it starts and stops with one line naming it if it is unset."),
     Example("HPO220", "examples/broken/control-character.yaml", "The experiment's name, a training reference's name, a hyper-parameter's name or the command holds a control character (a NUL, written `\\0` in a double-quoted string, cannot be part of a folder name, a program argument or an environment variable; the command may hold tabs and line breaks)."),
     Example("HPO221", "examples/broken/shared-folder.yaml", "Two training references whose names differ give one results folder: names become folder names of `[A-Za-z0-9._-]` (other characters become `_`), cut at 100 characters. The second would be refused when the experiment runs."),
+    Example("HPO240", "examples/broken/startup-for-random.yaml", "A method parameter that only some methods read (`n_startup_trials`: `tpe` and `bayesian`) is given to a method that ignores it."),
+    Example("HPO241", "examples/broken/startup-over-budget.yaml", "`n_startup_trials` is not smaller than `num_optimizer_steps`: every trial is sampled at random and the model is never used."),
 ]
 
 #: HPO007 comes from text that holds NUL bytes (an editor buffer); a file like that is refused before parsing.

@@ -43,6 +43,8 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("missing-steps.yaml", [(8, 7, E, "HPO210")], 1),
     ("steps-over-grid.yaml", [(14, 20, W, "HPO211")], 0),
     ("rbfopt-too-few-steps.yaml", [(14, 20, W, "HPO212")], 0),
+    ("startup-for-random.yaml", [(15, 15, W, "HPO240")], 0),
+    ("startup-over-budget.yaml", [(16, 20, W, "HPO241")], 0),
     ("grid-continuous.yaml", [(7, 13, E, "HPO213")], 1),
     ("duplicate-reference.yaml", [(26, 9, E, "HPO214")], 1),
     ("unknown-variable.yaml", [(5, 13, I, "HPO215"), (5, 36, I, "HPO215")], 0),

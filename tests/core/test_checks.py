@@ -432,3 +432,26 @@ def test_a_variable_without_braces_is_quoted_as_written_and_fixed_with_braces() 
     text = (EXAMPLES_DIR / "seed.yaml").read_text().replace("--learningRate 0.001", "--learningRate $LERNING_RATE")
     [problem] = [p for p in validate_text(text, environ={}).problems if p.code == "HPO215"]
     assert problem.message.startswith("$LERNING_RATE is not a standard variable")
+
+
+BLOCK_2D = "    - name: lr\n      double_range:\n        min_value: -4\n        max_value: -1\n        power: 10\n    - name: u\n      int_range:\n        min_value: 1\n        max_value: 8\n"
+
+
+def _with_startup(method: str, startup: int, steps: int) -> str:
+    text = with_hyper_parameters(BLOCK_2D, method=method, steps=steps)
+    return text.replace(STEPS.replace("4", str(steps)), STEPS.replace("4", str(steps)) + f"      - name: n_startup_trials\n        int_value: {startup}\n", 1)
+
+
+@pytest.mark.parametrize("method", ["tpe", "bayesian"])
+def test_n_startup_trials_below_the_budget_is_fine_for_the_methods_that_read_it(method: str) -> None:
+    assert problems(_with_startup(method, 5, 20)) == []
+
+
+@pytest.mark.parametrize("method", ["random", "rbfopt", "grid"])
+def test_n_startup_trials_for_a_method_that_ignores_it_is_warned(method: str) -> None:
+    codes = [code for code, _, _ in problems(_with_startup(method, 5, 20))]
+    assert "HPO240" in codes and "HPO241" not in codes
+
+
+def test_n_startup_trials_not_below_the_budget_is_warned() -> None:
+    assert [code for code, _, _ in problems(_with_startup("tpe", 20, 20))] == ["HPO241"]

@@ -83,7 +83,7 @@ def test_every_enum_value_has_a_description() -> None:
 
 def test_methods_kinds_and_parameters_are_those_of_the_format() -> None:
     defs = SCHEMA["$defs"]
-    assert defs["method"]["properties"]["name"]["enum"] == ["random", "rbfopt", "grid", "hyperband"]
+    assert defs["method"]["properties"]["name"]["enum"] == ["random", "rbfopt", "grid", "hyperband", "tpe", "bayesian"]
     assert set(defs["hyperParameter"]["properties"]) == {"name", *KINDS}
     assert defs["methodParameter"]["properties"]["name"]["enum"] == [
         "objective",
@@ -100,6 +100,7 @@ def test_methods_kinds_and_parameters_are_those_of_the_format() -> None:
         "reduction_factor",
         "grace_period",
         "kill_grace_seconds",
+        "n_startup_trials",
     ]
     for name in ("settings", "trainingReference", "hyperParametersOptimization", "method", "methodParameter", "hyperParameter", "computeConfiguration"):
         assert defs[name]["additionalProperties"] is False, name

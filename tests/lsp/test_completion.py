@@ -78,8 +78,9 @@ async def test_enum_values_with_descriptions(client: LanguageClient, tmp_path: P
     uri = open_document(client, tmp_path / "e.yaml", text)
     position = position_of(text, "      name: \n", offset=12)
     items = await complete(client, uri, position)
-    assert labels(items) == ["random", "rbfopt", "grid", "hyperband"]
+    assert labels(items) == ["random", "rbfopt", "grid", "hyperband", "tpe", "bayesian"]
     assert "RBF" in str(by_label(items, "rbfopt").documentation)
+    assert "Optuna" in str(by_label(items, "tpe").documentation)
     text2 = seed_typo.replace("        string_value: maximize", "        string_value: ma")
     uri2 = open_document(client, tmp_path / "e2.yaml", text2)
     items = await complete(client, uri2, position_of(text2, "string_value: ma", offset=16))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpo_engine.errors import SearchSpaceError
-from hpo_engine.manifest.methods import method_spec
+from hpo_engine.manifest.methods import METHOD_SPECS, method_spec, method_specific_parameters
 from hpo_engine.manifest.model import build_method_settings
 from hpo_engine.manifest.names import FOLDER_NAME_LENGTH, control_character, folder_name
 from hpo_engine.manifest.problems import CODES, Problem, Suggestion
@@ -227,6 +227,33 @@ def _method_problems(ctx: _Context, section_path: list[Any], section: Mapping[st
         listed = ", ".join(f"'{m}'" for m in missing)
         ctx.add("HPO210", f"The method needs the parameter{'s' if len(missing) > 1 else ''} {listed}.", span)
     early_stopping_problems(ctx, section_path, method, build_method_settings(method).parameters)
+    _method_specific_problems(ctx, section_path, method, parameters, seen)
+
+
+def _method_specific_problems(
+    ctx: _Context, section_path: list[Any], method: Mapping[str, Any], parameters: list[Any], seen: Mapping[str, int]
+) -> None:
+    """HPO240: a parameter only other methods read; HPO241: n_startup_trials >= num_optimizer_steps."""
+    spec = method_spec(method.get("name")) if isinstance(method.get("name"), str) else None
+    if spec is None:
+        return  # an unknown method is a schema problem (the enum)
+    readers = {name: [s.name for s in METHOD_SPECS.values() if name in s.parameters] for name in method_specific_parameters()}
+    for name, index in seen.items():
+        if name in readers and name not in spec.parameters:
+            ctx.add(
+                "HPO240",
+                f"Method parameter '{name}' is read by {' and '.join(readers[name])} only; the {spec.name} method ignores it.",
+                ctx.span(section_path + ["method", "parameters", index, "name"]),
+            )
+    if "n_startup_trials" in spec.parameters and "n_startup_trials" in seen and "num_optimizer_steps" in seen:
+        startup = parameters[seen["n_startup_trials"]].get("int_value")
+        steps = parameters[seen["num_optimizer_steps"]].get("int_value")
+        if isinstance(startup, int) and isinstance(steps, int) and not isinstance(startup, bool) and startup >= steps > 0:
+            ctx.add(
+                "HPO241",
+                f"n_startup_trials is {startup}, not fewer than the {steps} num_optimizer_steps: every trial is sampled at random and the {spec.name} model is never used.",
+                ctx.span(section_path + ["method", "parameters", seen["n_startup_trials"], "int_value"]),
+            )
 
 
 def _budget_problems(ctx: _Context, section_path: list[Any], section: Mapping[str, Any], dims: list[Dimension]) -> None:

@@ -211,3 +211,24 @@ def test_close_twice_is_harmless(method: str) -> None:
     optimizer = make(method, space_for(method))
     optimizer.close()
     optimizer.close()
+
+
+def test_pruned_trials_are_told_and_resumed_from(method: str) -> None:
+    """A trial stopped early is told through tell_pruned, and a warm start takes ``(point, value, "pruned")`` items."""
+    space = finite_space()
+    first = make(method, space, seed=5, budget=space.size)
+    try:
+        points = [first.ask() for _ in range(3)]
+        first.tell(points[0], objective(points[0]))
+        first.tell_pruned(points[1], objective(points[1]), 2.0)
+        first.tell(points[2], None)
+        later = first.ask()
+    finally:
+        first.close()
+    assert key(later) not in {key(p) for p in points}
+    resumed = make(method, space, seed=5, budget=space.size)
+    try:
+        resumed.warm_start([(points[0], 1.0), (points[1], 2.0, "pruned"), (points[2], None)])
+        assert key(resumed.ask()) not in {key(p) for p in points}
+    finally:
+        resumed.close()

@@ -1,0 +1,217 @@
+"""Method ``bayesian``: Gaussian-process Bayesian optimization with scikit-optimize's ask/tell ``Optimizer``.
+
+Why scikit-optimize and not Optuna's ``GPSampler``: ``GPSampler`` needs PyTorch, whose PyPI
+wheels for Linux pull several GB of CUDA libraries; scikit-optimize's GP runs on scikit-learn
+and numpy, which ``hpo`` installs anyway.
+
+The first ``n_startup_trials`` points are drawn by hpo uniformly at random (log-uniformly on
+power ranges, never repeating a grid point), so scikit-optimize and scikit-learn are imported only
+when the GP is first fitted. Each later proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
+acq_optimizer="sampling", n_initial_points=n_startup_trials, random_state=<drawn from seed>)``,
+tells it every observation and asks it one point (documented ``tell`` / ``ask``). The GP is
+scikit-optimize's ``cook_estimator("GP", ...)`` (a Matern 5/2 kernel with one length scale per
+dimension, ``normalize_y``), taken as noise-free (``alpha`` :data:`GP_JITTER`). Bounded cost:
+its kernel hyper-parameters are fitted (one L-BFGS start of at most
+:data:`HYPERPARAMETER_ITERATIONS` iterations, on at most
+:data:`HYPERPARAMETER_POINTS` observations: the best half and a random choice of the rest) only
+when the observations grew by a tenth since the last fit; in between the last fitted kernel is reused with ``optimizer=None``
+(one Cholesky factorization), and the acquisition is evaluated at :data:`ACQUISITION_POINTS`
+random points.
+Each free dimension becomes a ``skopt.space`` dimension from its
+:class:`~hpo_engine.optimizers.model_search.Coordinate`: ``real`` -> ``Real(low, high)``,
+``log`` (continuous ``power`` range) -> ``Real(power**min, power**max, prior="log-uniform")``,
+``index`` (stepped / integer ranges, power grids) -> ``Integer(0, count - 1)`` over the
+0-based grid index, ``choice`` (``*_values``) -> ``Categorical(values)``. Pinned dimensions are
+held outside.
+
+Parallel trials (constant liar, the rule of ``Optimizer.ask(n_points, strategy="cl_max")``):
+every pending point is told with the worst value seen so far, so each slot gets a distinct
+model-based point; the lies live in that proposal's optimizer only, and the real values
+replace them once the trials finish.
+
+Results: the library minimizes (``-objective`` with ``maximize``). A failed trial is told a
+penalty, the worst value seen plus 10% of the spread of the values (plus 1 when they are all
+equal); before any success it is not told. A pruned trial is told its last value (the GP has no
+notion of a stopped trial; a pruned trial without a value counts as failed). A duplicate
+proposal (the GP's next point is already pending or evaluated) is replaced by a random point.
+
+Resume: ``warm_start`` adds the earlier trials to the observations (told at the next proposal).
+
+Method parameter: ``n_startup_trials`` (int, default 10): random points before the GP is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TextIO
+
+from hpo_engine.errors import OptimizerError
+from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.optimizers.model_search import Coordinate, ModelSearch, Observation
+from hpo_engine.optimizers.optuna_search import startup_trials
+
+__all__ = ["BayesianSearch", "skopt_dimension"]
+
+#: Random points the acquisition function is evaluated at, per proposal (bounds the proposal cost).
+ACQUISITION_POINTS = 2000
+#: The kernel's hyper-parameters are fitted again when the observations grew by 1/REFIT_FRACTION.
+REFIT_FRACTION = 10
+#: Iterations of one fit of the kernel's hyper-parameters.
+HYPERPARAMETER_ITERATIONS = 25
+#: The kernel's hyper-parameters are fitted on at most this many observations.
+HYPERPARAMETER_POINTS = 80
+#: Added to the GP's kernel diagonal (``alpha``) for numerical stability; the objective is taken as noise-free.
+GP_JITTER = 1e-6
+
+
+def skopt_dimension(coordinate: Coordinate) -> Any:
+    """The ``skopt.space`` dimension of one coordinate (imports scikit-optimize)."""
+    from skopt.space import Categorical, Integer, Real
+
+    if coordinate.kind == "real":
+        return Real(coordinate.low, coordinate.high, name=coordinate.name)
+    if coordinate.kind == "log":
+        return Real(coordinate.low, coordinate.high, prior="log-uniform", name=coordinate.name)
+    if coordinate.kind == "index":
+        return Integer(0, int(coordinate.high), name=coordinate.name)
+    return Categorical(list(coordinate.choices), name=coordinate.name)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The library's warnings (a point evaluated twice, convergence of the GP's fit) off, for one call."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+class BayesianSearch(ModelSearch):
+    """GP-based Bayesian optimization with a constant liar for pending points (see the module docstring)."""
+
+    name = "bayesian"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        maximize: bool,
+        seed: int | None = None,
+        budget: int | None = None,
+        log_stream: TextIO | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
+        if importlib.util.find_spec("skopt") is None:  # pragma: no cover - a dependency of the package
+            raise OptimizerError("method bayesian needs the `scikit-optimize` package.")
+        self._dimensions: list[Any] | None = None  # skopt's dimensions, built (and skopt imported) at the first fit
+        self._startup = max(1, startup_trials(self.parameters))
+        self._observed: list[tuple[list[Any], float]] = []  # (library vector, value to minimize), in told order
+        self._kernel: Any = None  # the GP kernel with the hyper-parameters of the last full fit
+        self._fitted_at = 0  # observations when those hyper-parameters were fitted
+        self._stuck = False  # the last proposal was a duplicate: the GP would repeat it
+        #: Full fits of the GP's hyper-parameters so far (the other proposals reused them).
+        self.hyperparameter_fits = 0
+
+    def _vector(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[c.name] for c in self.coordinates]
+
+    def _refit_due(self) -> bool:
+        """Fit the kernel's hyper-parameters again once the observations grew by a tenth (at least one)."""
+        return self._kernel is None or len(self._observed) >= self._fitted_at + max(1, self._fitted_at // REFIT_FRACTION)
+
+    def _suggest(self) -> dict[str, Any] | None:
+        if self._stuck or len(self._observed) < self._startup:
+            self._stuck = False
+            return None  # a random point: a duplicate, or one of the first n_startup_trials
+        import skopt
+        from skopt.learning import GaussianProcessRegressor
+        from skopt.space import Space
+        from skopt.utils import cook_estimator
+
+        if self._dimensions is None:
+            self._dimensions = [skopt_dimension(c) for c in self.coordinates]
+        state = int(self._rng.integers(2**31))
+        space = Space(self._dimensions)
+        if self._refit_due():
+            self._fit_hyperparameters(space, state)
+        estimator = cook_estimator("GP", space=space, random_state=state, noise=None, alpha=GP_JITTER, n_restarts_optimizer=0)
+        estimator.set_params(kernel=self._kernel, optimizer=None)
+        assert isinstance(estimator, GaussianProcessRegressor)
+        optimizer = skopt.Optimizer(
+            self._dimensions,
+            base_estimator=estimator,
+            acq_func="EI",
+            acq_optimizer="sampling",
+            acq_optimizer_kwargs={"n_points": ACQUISITION_POINTS},
+            n_initial_points=self._startup,
+            initial_point_generator="random",
+            random_state=state,
+        )
+        xs = [x for x, _ in self._observed]
+        ys = [y for _, y in self._observed]
+        if ys:  # constant liar: every pending point told the worst value seen
+            pending = [self._vector(self._params(p)) for p in self.pending_points]
+            xs, ys = xs + pending, ys + [max(ys)] * len(pending)
+        with _quiet():
+            if xs:
+                optimizer.tell(xs, ys)
+            vector = optimizer.ask()
+        return {c.name: _plain(x) for c, x in zip(self.coordinates, vector)}
+
+    def _fit_hyperparameters(self, space: Any, state: int) -> None:
+        """Fit the kernel's hyper-parameters (one L-BFGS start) on at most :data:`HYPERPARAMETER_POINTS`
+        observations: the best half of them and a seeded random choice of the others."""
+        from skopt.utils import cook_estimator
+
+        observed = self._observed
+        if len(observed) > HYPERPARAMETER_POINTS:
+            order = sorted(range(len(observed)), key=lambda i: observed[i][1])
+            best, rest = order[: HYPERPARAMETER_POINTS // 2], order[HYPERPARAMETER_POINTS // 2 :]
+            chosen = best + [rest[int(i)] for i in self._rng.choice(len(rest), HYPERPARAMETER_POINTS - len(best), replace=False)]
+            observed = [observed[i] for i in sorted(chosen)]
+        estimator = cook_estimator(
+            "GP", space=space, random_state=state, noise=None, alpha=GP_JITTER, n_restarts_optimizer=0, optimizer=_bounded_lbfgs
+        )
+        with _quiet():
+            estimator.fit(space.transform([x for x, _ in observed]), [y for _, y in observed])
+        self._kernel, self._fitted_at = estimator.kernel_, len(self._observed)
+        self.hyperparameter_fits += 1
+
+    def _accept(self, key: tuple, params: dict[str, Any], suggested: bool) -> None:
+        """Nothing to do: the library learns points when they are told."""
+
+    def _reject(self, params: dict[str, Any], known: float | None, told: bool) -> None:
+        self._stuck = True
+
+    def _penalty(self) -> float | None:
+        seen = self._told_values()
+        if not seen:
+            return None
+        worst, best = max(seen), min(seen)
+        return worst + (0.1 * (worst - best) if worst > best else 1.0)
+
+    def _observe(self, key: tuple, observation: Observation) -> None:
+        value = observation.value if observation.value is not None else self._penalty()
+        if value is not None:
+            self._observed.append((self._vector(observation.params), value))
+
+    def _observe_many(self, observations: Sequence[Observation]) -> None:
+        for observation in observations:
+            self._observe((), observation)
+
+
+def _bounded_lbfgs(obj_func: Any, initial_theta: Any, bounds: Any) -> tuple[Any, float]:
+    """scikit-learn's GP ``optimizer`` callable: L-BFGS-B on the log-marginal likelihood, at most
+    :data:`HYPERPARAMETER_ITERATIONS` iterations (scikit-learn's own runs to convergence)."""
+    from scipy.optimize import minimize
+
+    result = minimize(obj_func, initial_theta, method="L-BFGS-B", jac=True, bounds=bounds, options={"maxiter": HYPERPARAMETER_ITERATIONS})
+    return result.x, float(result.fun)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number (or string) it holds."""
+    return value.item() if hasattr(value, "item") else value
