@@ -40,7 +40,7 @@ _LAZY = {
     "SearchSpace": "hpo_engine.manifest.search_space",
     "METHODS": "hpo_engine.optimizers",
     "run_manifest": "hpo_engine.runner.scheduler",
-    "RunOptions": "hpo_engine.runner.scheduler",
+    "RunOptions": "hpo_engine.runner.run_control",
     "load_results": "hpo_engine.runner.results",
 }
 

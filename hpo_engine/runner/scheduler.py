@@ -21,37 +21,29 @@ finished trial.
 
 from __future__ import annotations
 
-import contextlib
-import enum
-import errno
 import os
 import random
-import shutil
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, make_backend
 
 from hpo_engine.runner.trial_state import TrialState
-from hpo_engine.errors import HpoError, OptimizerError, StoreError
-from hpo_engine.manifest.early_stopping import EarlyStoppingSettings
+from hpo_engine.errors import HpoError, OptimizerError
 from hpo_engine.manifest.model import Manifest, TrainingReference
 from hpo_engine.runner.early_stopping.monitor import EarlyStopper, stopping_backend_options
 from hpo_engine.runner.storage.run_storage import RunStorage, open_run_storage
 from hpo_engine.runner.store import (
-    DEFAULT_RESULTS_ROOT,
-    ExperimentRecord,
     ResultStore,
     TrialRecord,
-    space_to_specs,
     store_folder,
 )
+from hpo_engine.runner.run_control import EXIT_ERROR, EXIT_OK, EXIT_TOO_MANY_FAILURES, ReferenceSummary, Reporter, RunOptions, RunStatus, StopRequest, handle_stop_signals
+from hpo_engine.runner.experiment_folder import experiment_record, locked, open_store, set_aside
 
 if TYPE_CHECKING:  # the optimizers (numpy, rbfopt) are imported when a run starts, not at CLI start-up
     from hpo_engine.optimizers.base import Optimizer
@@ -72,128 +64,8 @@ __all__ = [
     "EXIT_TOO_MANY_FAILURES",
 ]
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-#: ``hpo run`` stopped because more than ``max_failed_trials`` trials failed.
-EXIT_TOO_MANY_FAILURES = 3
 
-LOCK_FILENAME = ".lock"
 OPTIMIZER_LOG = "optimizer.log"
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """The command line's choices. ``parallel=None`` uses the manifest's ``max_concurrent_trials``."""
-
-    results_root: Path = DEFAULT_RESULTS_ROOT
-    data_dir: str | None = None
-    definition: Path | None = None
-    parallel: int | None = None
-    resume: bool = False
-    seed: int | None = None
-    backend: str = "local"
-    backend_options: Mapping[str, Any] = field(default_factory=dict)
-    #: Seconds between looks at the stop request and at running trials' metrics (early stopping) while trials run.
-    poll_seconds: float = 0.1
-    #: Seconds to wait for cancelled trials to report before giving up on them.
-    cancel_grace_seconds: float = 20.0
-
-
-class RunStatus(str, enum.Enum):
-    COMPLETE = "complete"  # num_optimizer_steps finished trials
-    EXHAUSTED = "exhausted"  # the optimizer had no point left (a finite grid)
-    TOO_MANY_FAILURES = "too_many_failures"
-    INTERRUPTED = "interrupted"  # Ctrl-C / SIGTERM
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceSummary:
-    """What one run of a reference achieved; ``trials`` is the whole store afterwards."""
-
-    experiment: ExperimentRecord
-    folder: Path
-    status: RunStatus
-    message: str
-    trials: tuple[TrialRecord, ...]
-    best: TrialRecord | None
-    launched: int
-    signal_number: int | None = None
-    early_stopping: EarlyStoppingSettings | None = None
-
-    @property
-    def finished(self) -> int:
-        return sum(1 for t in self.trials if t.finished)
-
-    def count(self, state: TrialState) -> int:
-        return sum(1 for t in self.trials if t.state is state)
-
-    @property
-    def exit_code(self) -> int:
-        if self.status is RunStatus.INTERRUPTED:
-            return 128 + (self.signal_number or signal.SIGINT)
-        if self.status is RunStatus.TOO_MANY_FAILURES:
-            return EXIT_TOO_MANY_FAILURES
-        return EXIT_OK
-
-
-class StopRequest:
-    """A thread-safe "please stop" flag, set by a signal handler or a test."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self.signal_number: int | None = None
-
-    def request(self, signal_number: int = signal.SIGINT) -> None:
-        if self.signal_number is None:
-            self.signal_number = signal_number
-        self._event.set()
-
-    @property
-    def requested(self) -> bool:
-        return self._event.is_set()
-
-
-@contextlib.contextmanager
-def handle_stop_signals(stop: StopRequest) -> Iterator[StopRequest]:
-    """Turn SIGINT and SIGTERM into ``stop.request()`` while the block runs (main thread only).
-
-    A second Ctrl-C raises :class:`KeyboardInterrupt` to leave at once (running trials are
-    still cancelled and recorded ``INTERRUPTED`` on the way out).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def on_signal(signum: int, _frame: object) -> None:
-        if stop.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.request(signum)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-class Reporter:
-    """Receives the run's events; the default does nothing (see :mod:`hpo_engine.cli.progress`)."""
-
-    def reference_started(self, experiment: ExperimentRecord, folder: Path, trials: list[TrialRecord], parallel: int) -> None:
-        """The store is open; ``trials`` are those already recorded (resume)."""
-
-    def trial_started(self, number: int, values: Mapping[str, Any], rerun: bool) -> None:
-        """Trial ``number`` was recorded RUNNING and launched."""
-
-    def trial_finished(self, record: TrialRecord) -> None:
-        """A trial's outcome was stored."""
-
-    def note(self, text: str, *, warning: bool = False) -> None:
-        """A line for the user (resume details, why the run stops)."""
-
-    def reference_finished(self, summary: ReferenceSummary) -> None:
-        """The reference is done (or stopped)."""
 
 
 def references_to_run(manifest: Manifest, name: str | None = None) -> list[TrainingReference]:
@@ -246,90 +118,6 @@ def _data_dir(manifest: Manifest, options: RunOptions) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold ``<folder>/.lock`` (released by the OS even on SIGKILL)."""
-    import fcntl
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / LOCK_FILENAME, "a+")
-    except OSError as exc:
-        raise StoreError(f"cannot write to the results folder {folder}: {exc.strerror or exc} (pass --results DIR for a writable folder)") from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise StoreError(f"another `hpo run` is using {folder}; wait for it to finish or stop it") from None
-            raise
-        yield
-    finally:
-        handle.close()
-
-
-def _experiment_record(manifest: Manifest, reference: TrainingReference, seed: int | None) -> ExperimentRecord:
-    assert reference.optimization is not None
-    method = reference.optimization.method
-    return ExperimentRecord(
-        experiment=manifest.settings.name,
-        reference=reference.name,
-        method=method.name,
-        objective=method.objective,
-        maximize=method.maximize,
-        budget=method.num_optimizer_steps,
-        search_space=tuple(space_to_specs(reference.optimization.space)),
-        manifest_path=str(manifest.source_path.resolve()) if manifest.source_path else None,
-        seed=seed,
-        compute_configuration={
-            "name": reference.compute_configuration.name,
-            "nodes": reference.compute_configuration.nodes,
-        },
-        created_at=time.time(),
-    )
-
-
-def _check_same_experiment(stored: ExperimentRecord, current: ExperimentRecord, folder: Path) -> None:
-    changed = [
-        what
-        for what, a, b in (
-            ("method", stored.method, current.method),
-            ("objective", stored.objective, current.objective),
-            ("maximize_or_minimize", stored.direction, current.direction),
-            ("hyper_parameters", list(stored.search_space), list(current.search_space)),
-        )
-        if a != b
-    ]
-    if changed:
-        raise StoreError(
-            f"cannot resume {folder}: the manifest's {', '.join(changed)} changed since those trials ran; "
-            "pass --results DIR to start a new experiment elsewhere"
-        )
-
-
-def _open_store(folder: Path, record: ExperimentRecord, resume: bool, reporter: Reporter) -> ResultStore:
-    if ResultStore.exists(folder):
-        if not resume:
-            raise StoreError(
-                f"results of experiment {record.experiment!r}, reference {record.reference!r} already exist in {folder}: "
-                "pass --resume to continue them, or --results DIR to start afresh elsewhere"
-            )
-        store = ResultStore.open(folder)
-        try:
-            stored = store.experiment
-            _check_same_experiment(stored, record, folder)
-            if stored.budget != record.budget:
-                reporter.note(f"num_optimizer_steps changed from {stored.budget} to {record.budget}")
-                store.update_budget(record.budget)
-        except BaseException:
-            store.close()
-            raise
-        return store
-    if resume:
-        reporter.note(f"nothing to resume in {folder}: starting a new experiment")
-    return ResultStore.create(folder, record)
-
-
 class _ReferenceRun:
     """State of one reference's run; see :func:`run_reference`."""
 
@@ -379,7 +167,7 @@ class _ReferenceRun:
 
     def launch(self, store: ResultStore, backend: TrialBackend, number: int, values: Mapping[str, Any], rerun: bool) -> None:
         if rerun:
-            _set_aside(store, number)
+            set_aside(store, number)
             self.stopper.forget(number)
         store.record_running(number, values)
         self.running[number] = values
@@ -519,34 +307,6 @@ def _as_interrupted(outcome: TrialOutcome, reason: str) -> TrialOutcome:
     )
 
 
-def _stop_orphans(folder: Path) -> list[int]:
-    """Kill processes still working in ``folder`` (trials orphaned by a SIGKILLed ``hpo run``).
-
-    Trials run in their own process groups, so killing ``hpo run`` leaves them running.
-    On Linux they are found by their working folder (``/proc/<pid>/cwd``); elsewhere this
-    does nothing. Returns the pids signalled.
-    """
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return []
-    target = folder.resolve()
-    killed = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cwd = Path(os.readlink(entry / "cwd"))
-        except OSError:
-            continue
-        if cwd == target or target in cwd.parents:
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed.append(int(entry.name))
-            except OSError:
-                pass
-    return killed
-
-
 def _adopt_unwatched(run: _ReferenceRun, store: ResultStore) -> list[int]:
     """Record the trials still marked running whose command completed after the previous run died; their numbers.
 
@@ -562,24 +322,6 @@ def _adopt_unwatched(run: _ReferenceRun, store: ResultStore) -> list[int]:
             store.record_outcome(outcome)
             adopted.append(trial.number)
     return adopted
-
-
-def _set_aside(store: ResultStore, number: int) -> None:
-    """Move an interrupted attempt's folder to ``interrupted/<number>-<attempt>`` so its files cannot be mistaken for the rerun's.
-
-    Processes of that attempt still running (orphans of a killed run) are stopped first.
-    """
-    folder = store.trial_dir(number)
-    if not folder.exists():
-        return
-    _stop_orphans(folder)
-    record = store.trial(number)
-    attempt = record.attempts if record else 1
-    target = store.folder / "interrupted" / f"{number}-attempt{attempt}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        shutil.rmtree(target, ignore_errors=True)
-    folder.rename(target)
 
 
 def _make_optimizer(run: _ReferenceRun, store: ResultStore, log: IO[str]) -> Optimizer:
@@ -623,7 +365,7 @@ def run_reference(
     folder = store_folder(options.results_root, manifest.settings.name, reference.name)
     run = _ReferenceRun(manifest, reference, options, reporter, stop)
     seed = options.seed if options.seed is not None else run.method.random_seed
-    with _locked(folder):
+    with locked(folder):
         # before the store exists: bad storage settings or definition must not leave an empty experiment behind
         run.storage = open_run_storage(manifest, reference, folder, reporter, data_dir=run.data_dir)
         run.data_dir = run.storage.data_dir
@@ -631,9 +373,9 @@ def run_reference(
             reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache",
             fetch=run.storage.fetch_definition,
         )
-        record = _experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
+        record = experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
         created = not ResultStore.exists(folder)
-        store = _open_store(folder, record, options.resume, reporter)
+        store = open_store(folder, record, options.resume, reporter)
         discard = False
         try:
             adopted = _adopt_unwatched(run, store)

@@ -24,7 +24,7 @@ def sync_reference(manifest: "Manifest", reference: "TrainingReference", results
     Raises :class:`StorageError` when the manifest has no results reference of type s3,
     :class:`StoreError` when the experiment has not run or a run is using it.
     """
-    from hpo_engine.runner.scheduler import LOCK_FILENAME
+    from hpo_engine.runner.experiment_folder import LOCK_FILENAME
 
     location = results_location(manifest.training_results_reference)
     if location is None:
