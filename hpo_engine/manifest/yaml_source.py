@@ -11,12 +11,10 @@ installed); scalars are turned into Python values by their resolved tag.
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Union
+from collections.abc import Iterator
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -34,6 +32,8 @@ from ruamel.yaml.events import (
 
 from hpo_engine.manifest.problems import Problem, Severity, Suggestion
 from hpo_engine.manifest.spans import Position, Span, TextEdit
+from hpo_engine.manifest.yaml_document import Entry, MappingNode, Node, ScalarNode, SequenceNode, SourceDocument, TextLines
+from hpo_engine.manifest.yaml_problems import first_line_span, reading_problem, second_document_span, syntax_problem, tab_problems
 
 __all__ = [
     "ScalarNode",
@@ -53,224 +53,8 @@ MAX_ALIAS_EXPANSION = 100_000
 #: Longest text parsed, in code points (the CLI refuses larger files before reading them).
 MAX_DOCUMENT_CHARS = 20 * 1024 * 1024
 
-PathItem = Union[str, int]
-
-
-@dataclass(slots=True)
-class ScalarNode:
-    """A scalar: its Python ``value``, its ``span`` and its resolved YAML ``tag``."""
-
-    value: Any
-    span: Span
-    tag: str = "tag:yaml.org,2002:str"
-    style: str | None = None
-
-
-@dataclass(slots=True)
-class Entry:
-    """One ``key: value`` of a mapping, with the key's own span."""
-
-    key: str
-    key_span: Span
-    value: "Node"
-
-
-@dataclass(slots=True)
-class MappingNode:
-    """A mapping; ``entries`` in text order, a duplicate key only once (the first)."""
-
-    entries: list[Entry]
-    span: Span
-    flow: bool = False
-    _index: dict[str, Entry] = field(default_factory=dict, repr=False)
-
-    def get(self, key: str) -> "Node | None":
-        entry = self._index.get(key)
-        return entry.value if entry else None
-
-    def entry(self, key: str) -> Entry | None:
-        return self._index.get(key)
-
-    def keys(self) -> list[str]:
-        return [entry.key for entry in self.entries]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._index
-
-
-@dataclass(slots=True)
-class SequenceNode:
-    """A sequence and its items."""
-
-    items: list["Node"]
-    span: Span
-    flow: bool = False
-
-
-Node = Union[ScalarNode, MappingNode, SequenceNode]
-
-
-@dataclass(slots=True)
-class TextLines:
-    """A text with its line offsets: 0-based positions (code points) <-> offsets, lines, slices.
-
-    Lines are broken at CR, LF and CRLF only, as LSP clients break them. YAML also breaks
-    lines at U+0085, U+2028 and U+2029 and skips a leading BOM, so parser marks are turned
-    into positions through their code-point index (:meth:`mark_position`), never used as is
-    when the text holds one of those.
-    """
-
-    text: str
-    line_starts: list[int]
-    #: True when parser marks' (line, column) are already positions of this line model.
-    marks_are_positions: bool = True
-
-    @classmethod
-    def of(cls, text: str) -> "TextLines":
-        return cls(text, _line_starts(text), not text.startswith("\ufeff") and _YAML_ONLY_BREAK.search(text) is None)
-
-    def mark_position(self, mark: Any) -> Position:
-        """The 0-based position, inside the text, of a ruamel.yaml / libyaml mark (code-point ``index``)."""
-        if self.marks_are_positions:
-            last = len(self.line_starts) - 1
-            if mark.line < last or (mark.line == last and self.line_starts[last] + mark.column <= len(self.text)):
-                return Position(mark.line, mark.column)
-        shift = 1 if self.text.startswith("\ufeff") else 0  # the parser skips the BOM
-        return self.position(min(max(mark.index + shift, 0), len(self.text)))
-
-    def offset(self, position: Position) -> int:
-        """Code-point offset in :attr:`text` of a 0-based ``position`` (clamped to the text)."""
-        if position.line >= len(self.line_starts):
-            return len(self.text)
-        return min(self.line_starts[position.line] + position.column, len(self.text))
-
-    def position(self, offset: int) -> Position:
-        """The 0-based position of code-point ``offset`` in :attr:`text`."""
-        line = bisect.bisect_right(self.line_starts, offset) - 1
-        return Position(line, offset - self.line_starts[line])
-
-    def slice(self, span: Span) -> str:
-        """The text of ``span``."""
-        return self.text[self.offset(span.start) : self.offset(span.end)]
-
-    def line_text(self, line: int) -> str:
-        """The text of 0-based ``line`` without its line break (empty past the end)."""
-        if line >= len(self.line_starts):
-            return ""
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
-
-    @property
-    def line_count(self) -> int:
-        return len(self.line_starts)
-
-    def entry_removal_span(self, key_span: Span, value_span: Span) -> Span:
-        """Whole lines of a block entry (key line through value end), else just ``key: value``."""
-        key_line = self.line_text(key_span.start.line)
-        if key_line[: key_span.start.column].strip() == "":
-            end = value_span.end
-            end_line = end.line if end.column > 0 or end.line == key_span.start.line else end.line - 1
-            last_line_end = len(self.line_text(end_line))
-            if self.line_text(end_line)[end.column if end_line == end.line else last_line_end:].strip() == "":
-                return Span(Position(key_span.start.line, 0), Position(end_line + 1, 0))
-        return Span(key_span.start, value_span.end)
-
-
-@dataclass(slots=True)
-class SourceDocument:
-    """A parsed YAML text: the node tree (``None`` when it could not be read), plain data, problems."""
-
-    text: str
-    root: Node | None
-    data: Any
-    problems: tuple[Problem, ...]
-    lines: TextLines | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.lines is None:
-            self.lines = TextLines.of(self.text)
-
-    @property
-    def parsed(self) -> bool:
-        """True when the text was read as YAML (even if its content has problems)."""
-        return self.root is not None
-
-    # -- navigation ---------------------------------------------------------------
-    def node_at(self, path: Sequence[PathItem]) -> Node | None:
-        """The node at ``path`` (keys and 0-based indexes), or ``None``."""
-        node: Node | None = self.root
-        for item in path:
-            if isinstance(node, MappingNode) and isinstance(item, str):
-                node = node.get(item)
-            elif isinstance(node, SequenceNode) and isinstance(item, int) and 0 <= item < len(node.items):
-                node = node.items[item]
-            else:
-                return None
-        return node
-
-    def entry_at(self, path: Sequence[PathItem]) -> Entry | None:
-        """The mapping entry whose key is the last item of ``path``, or ``None``."""
-        if not path or not isinstance(path[-1], str):
-            return None
-        parent = self.node_at(path[:-1])
-        return parent.entry(path[-1]) if isinstance(parent, MappingNode) else None
-
-    def key_or_node_span(self, path: Sequence[PathItem]) -> Span:
-        """Where to point for ``path``: the key when the path ends in a key, else the node, else the closest parent."""
-        for cut in range(len(path), -1, -1):
-            sub = path[:cut]
-            entry = self.entry_at(sub)
-            if entry is not None:
-                return entry.key_span
-            node = self.node_at(sub)
-            if node is not None:
-                return self.first_line_span(node)
-        return Span.at(0, 0, 0, 0)
-
-    def first_line_span(self, node: Node) -> Span:
-        """The span of ``node`` cut at the end of its first line (a sequence item: its first key)."""
-        if isinstance(node, MappingNode) and node.entries and not node.flow:
-            return node.entries[0].key_span
-        start = node.span.start
-        end = node.span.end
-        if end.line != start.line:
-            end = Position(start.line, len(self.line_text(start.line)))
-        return Span(start, end)
-
-    # -- text (see :class:`TextLines`) ---------------------------------------------
-    def offset(self, position: Position) -> int:
-        """Code-point offset in :attr:`text` of a 0-based ``position`` (clamped to the text)."""
-        return self.lines.offset(position)
-
-    def position(self, offset: int) -> Position:
-        """The 0-based position of code-point ``offset`` in :attr:`text`."""
-        return self.lines.position(offset)
-
-    def slice(self, span: Span) -> str:
-        """The text of ``span``."""
-        return self.lines.slice(span)
-
-    def line_text(self, line: int) -> str:
-        """The text of 0-based ``line`` without its line break (empty past the end)."""
-        return self.lines.line_text(line)
-
-    @property
-    def line_count(self) -> int:
-        return self.lines.line_count
-
 
 # -- parsing ------------------------------------------------------------------------
-
-#: Line breaks as YAML and LSP count them: "\r\n", "\r" or "\n".
-_LINE_BREAK = re.compile("\r\n|\r|\n")
-#: Line breaks for YAML only (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): LSP clients do not break there.
-_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
-
-
-def _line_starts(text: str) -> list[int]:
-    """Code-point offsets where each 0-based line starts."""
-    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
 
 _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
@@ -490,140 +274,28 @@ class _Builder:
         )
 
 
-def _reading_problem(code: str, message: str, span: Span) -> Problem:
-    return Problem(code, Severity.ERROR, message, span)
-
-
-def _word_span(text: TextLines, line: int, column: int) -> Span:
-    """From ``column`` to the end of the non-blank run there (at least one character)."""
-    content = text.line_text(line).rstrip("\r")
-    column = min(column, len(content))
-    end = column
-    while end < len(content) and not content[end].isspace():
-        end += 1
-    if end == column:
-        end = min(column + 1, len(content))
-    return Span(Position(line, column), Position(line, end))
-
-
-_CONTEXT_AT_OPENING = {
-    "while parsing a flow sequence": "'[' is never closed",
-    "while parsing a flow mapping": "'{' is never closed",
-    "while scanning a quoted scalar": "the quoted string is never closed",
-}
-
-
-def _unclosed_flow_opener(text: TextLines, end: Position) -> Position | None:
-    """The innermost ``[`` or ``{`` still open at ``end`` (quotes and comments skipped), else ``None``."""
-    stack: list[Position] = []
-    for line_no in range(min(end.line, len(text.line_starts) - 1) + 1):
-        line = text.line_text(line_no)
-        if line_no == end.line:
-            line = line[: end.column]
-        quote = ""
-        for column, char in enumerate(line):
-            if quote:
-                if char == quote:
-                    quote = ""
-            elif char in "'\"" and (column == 0 or line[column - 1] in " \t[{,:"):
-                quote = char
-            elif char == "#" and (column == 0 or line[column - 1] in " \t"):
-                break
-            elif char in "[{":
-                stack.append(Position(line_no, column))
-            elif char in "]}" and stack:
-                stack.pop()
-    return stack[-1] if stack else None
-
-
-def _syntax_problem(error: MarkedYAMLError, text: TextLines) -> Problem:
-    """One problem for a YAML syntax error, placed where the mistake is.
-
-    An unclosed ``[``, ``{`` or quote is reported where it opens (the parser only
-    notices on a later line); other errors where the parser stopped.
-    """
-    problem = (error.problem or "syntax error").strip()
-    context = (error.context or "").strip()
-    opening = _CONTEXT_AT_OPENING.get(context)
-    problem_at = text.mark_position(error.problem_mark) if error.problem_mark is not None else None
-    context_at = text.mark_position(error.context_mark) if error.context_mark is not None else None
-    if context == "while parsing a flow node" and problem_at is not None:
-        # e.g. "a: [" or "a: [1," at the end of the text: the parser's marks are both at
-        # the end, so find the bracket that is still open there.
-        end = problem_at
-        rest = text.text[text.offset(end) :].lstrip()
-        opener = _unclosed_flow_opener(text, end) if rest == "" or rest.startswith(("...", "---")) else None
-        if opener is not None:
-            bracket = text.line_text(opener.line)[opener.column]
-            message = f"YAML syntax error: '{bracket}' is never closed (the text ends on line {problem_at.line + 1})"
-            return _reading_problem("HPO001", message, Span.at(opener.line, opener.column, opener.line, opener.column + 1))
-    if opening and context_at is not None:
-        found = problem.replace("but found", "found").replace("but got", "found")
-        message = f"YAML syntax error: {opening} ({found} on line {problem_at.line + 1})" if problem_at else f"YAML syntax error: {opening}"
-        return _reading_problem("HPO001", message, _char_span(text, context_at))
-    line, column = problem_at or context_at or (0, 0)
-    if "\t" in problem or "'\\t'" in problem:
-        return _reading_problem("HPO003", "A tab character is used for indentation: YAML indents with spaces only.", _char_span(text, Position(line, column)))
-    message = f"YAML syntax error: {problem}"
-    if context:
-        message += f" ({context}"
-        if context_at is not None and context_at.line != line:
-            message += f" started on line {context_at.line + 1}"
-        message += ")"
-    return _reading_problem("HPO001", message, _word_span(text, line, column))
-
-
-def _char_span(text: TextLines, at: Position) -> Span:
-    """The one character at ``at`` (zero width at the end of a line or of the text)."""
-    width = 1 if at.column < len(text.line_text(at.line)) else 0
-    return Span(at, Position(at.line, at.column + width))
-
-
-_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
-
-
-def _tab_problems(text: TextLines) -> list[Problem]:
-    """A problem for each line (up to 20) whose indentation holds a tab."""
-    problems = []
-    for match in _TAB_INDENT.finditer(text.text):
-        line_no = bisect.bisect_right(text.line_starts, match.start()) - 1
-        if not text.line_text(line_no).strip():
-            continue
-        column = match.end() - 1 - text.line_starts[line_no]
-        problems.append(
-            _reading_problem(
-                "HPO003",
-                "A tab character is used for indentation: YAML indents with spaces only.",
-                Span.at(line_no, column, line_no, column + 1),
-            )
-        )
-        if len(problems) >= 20:
-            break
-    return problems
-
-
 def parse_yaml(text: str) -> SourceDocument:
     """Parse ``text``; never raises. Problems are reading problems only (HPO001-HPO009)."""
     problems: list[Problem] = []
     if len(text) > MAX_DOCUMENT_CHARS:
         message = f"The text is too large for a manifest ({len(text):,} characters; the limit is {MAX_DOCUMENT_CHARS:,}): it is not read."
-        problems.append(_reading_problem("HPO009", message, Span.at(0, 0, 0, 0)))
+        problems.append(reading_problem("HPO009", message, Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems), TextLines(text, [0]))
     raw_text = TextLines.of(text)
     if "\x00" in text:
-        problems.append(_reading_problem("HPO007", "The file holds NUL bytes: it is binary, not YAML text.", Span.at(0, 0, 0, 0)))
+        problems.append(reading_problem("HPO007", "The file holds NUL bytes: it is binary, not YAML text.", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
-    tab_problems = _tab_problems(raw_text)
+    tabs = tab_problems(raw_text)
     builder = _Builder(raw_text)
     roots: list[tuple[Node | None, Any]] = []
     try:
         for root_node, root_data, start_mark in builder.documents(_events(text)):
             if roots:
                 problems.append(
-                    _reading_problem(
+                    reading_problem(
                         "HPO004",
                         "A second YAML document starts here: a manifest is one document (remove the '---' and what follows, or split the file).",
-                        _second_document_span(raw_text, raw_text.mark_position(start_mark).line),
+                        second_document_span(raw_text, raw_text.mark_position(start_mark).line),
                     )
                 )
                 break
@@ -634,41 +306,29 @@ def parse_yaml(text: str) -> SourceDocument:
             f"The alias '*{error.anchor}' expands the document past {MAX_ALIAS_EXPANSION:,} nodes "
             f"(aliases nested in aliases repeat their content): the file is not read further. Write the values out, or use fewer nested aliases."
         )
-        problems.append(_reading_problem("HPO008", message, Span(at, Position(at.line, at.column + 1 + len(error.anchor)))))
+        problems.append(reading_problem("HPO008", message, Span(at, Position(at.line, at.column + 1 + len(error.anchor)))))
         return SourceDocument(text, None, None, tuple(problems), raw_text)
     except MarkedYAMLError as error:
-        problem = _syntax_problem(error, raw_text)
-        problems.extend(tab_problems)
-        tab_lines = {p.span.start.line for p in tab_problems}
+        problem = syntax_problem(error, raw_text)
+        problems.extend(tabs)
+        tab_lines = {p.span.start.line for p in tabs}
         if problem.span.start.line not in tab_lines:
             problems.append(problem)
         return SourceDocument(text, None, None, tuple(problems))
     except (YAMLError, ValueError, RecursionError, UnicodeError, RuntimeError) as error:
-        problems.append(_reading_problem("HPO001", f"YAML syntax error: {error}", Span.at(0, 0, 0, 0)))
+        problems.append(reading_problem("HPO001", f"YAML syntax error: {error}", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
-    problems.extend(tab_problems)
+    problems.extend(tabs)
     root, data = roots[0] if roots else (None, None)
     if root is None or (isinstance(root, ScalarNode) and root.value is None):
-        problems.append(_reading_problem("HPO005", "The file is empty: a manifest needs at least 'training_references'.", Span.at(0, 0, 0, 0)))
+        problems.append(reading_problem("HPO005", "The file is empty: a manifest needs at least 'training_references'.", Span.at(0, 0, 0, 0)))
         return SourceDocument(text, None, None, tuple(problems))
     problems.extend(builder.problems)
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else f"a single value ({raw_text.slice(root.span).strip()[:40]!r})"
         problems.append(
-            _reading_problem("HPO006", f"The top level is {kind}: a manifest is a mapping with keys such as 'settings' and 'training_references'.", _first_line(raw_text, root.span))
+            reading_problem("HPO006", f"The top level is {kind}: a manifest is a mapping with keys such as 'settings' and 'training_references'.", first_line_span(raw_text, root.span))
         )
     return SourceDocument(text, root, data, tuple(sorted(problems, key=Problem.sort_key)), raw_text)
 
 
-def _first_line(text: TextLines, span: Span) -> Span:
-    if span.end.line == span.start.line:
-        return span
-    return Span(span.start, Position(span.start.line, len(text.line_text(span.start.line).rstrip())))
-
-
-def _second_document_span(text: TextLines, start_line: int) -> Span:
-    """The ``---`` line that starts the second document (searching upwards), else its first line."""
-    for line_no in range(start_line, -1, -1):
-        if text.line_text(line_no).startswith("---"):
-            return Span.at(line_no, 0, line_no, 3)
-    return Span.at(start_line, 0, start_line, len(text.line_text(start_line).rstrip()))
