@@ -5,7 +5,7 @@
 - ``hpo_engine.optimizers`` imports nothing of the runner or the CLI.
 - ``hpo_engine.runner`` imports nothing of the CLI.
 - nothing in ``hpo_engine`` imports ``hpo_lsp``, ``pygls`` or ``lsprotocol``.
-- the top of ``hpo_engine/`` holds at most four modules.
+- the top of ``hpo_engine/`` holds at most four modules; no module is over 500 lines.
 Imports inside functions count too (a lazy import is still a dependency), except for the
 "heavy at module level" rule, which is about start-up time.
 """
@@ -72,6 +72,11 @@ def test_each_module_imports_only_what_its_layer_may(path: Path) -> None:
 def test_the_package_top_holds_at_most_four_modules() -> None:
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(top) <= 4 and {"__init__.py", "errors.py"} <= set(top), top
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_is_over_500_lines(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 500
 
 
 def test_the_checker_sees_a_forbidden_import() -> None:
