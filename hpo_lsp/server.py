@@ -53,6 +53,10 @@ class HpoLanguageServer(LanguageServer):
         kwargs.setdefault("protocol_cls", HpoProtocol)
         super().__init__(SERVER_NAME, __version__, *args, **kwargs)
         self.settings = Settings()
+        #: Set once the client's settings were asked for after ``initialized`` (or could not be):
+        #: requests whose answer depends on a setting wait for it (a preview sent right after
+        #: the first diagnostics must use the client's ``maxPoints``, not the default).
+        self.settings_ready = asyncio.Event()
         #: One worker: validations of all documents run there, off the event loop, in order.
         self.validation_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpo-validate")
         self.documents = DocumentCache(self)
@@ -61,6 +65,13 @@ class HpoLanguageServer(LanguageServer):
         self.run_results = RunResults()
         #: Called after every document analysis that got published (features hook in here).
         self.on_analysis: list[Callable[[str], None]] = []
+
+    async def wait_for_settings(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` seconds) for the settings asked for after ``initialized``."""
+        try:
+            await asyncio.wait_for(self.settings_ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass  # a client that never answers: the defaults stay
 
     # -- positions ---------------------------------------------------------------
     @property

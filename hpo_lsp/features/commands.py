@@ -53,6 +53,8 @@ def register(server: "HpoLanguageServer") -> None:
         analysis = await server.documents.analysis(uri)
         if analysis is None:
             return None
+        if not (isinstance(points, int) and not isinstance(points, bool) and points > 0):
+            await server.wait_for_settings()
         max_points = points if isinstance(points, int) and not isinstance(points, bool) and points > 0 else server.settings.preview_max_points
         max_points = min(max_points, PREVIEW_POINTS_LIMIT)
         sections = []

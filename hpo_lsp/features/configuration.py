@@ -58,7 +58,10 @@ def register(server: "HpoLanguageServer") -> None:
 
     @server.handle(types.INITIALIZED)
     async def initialized(server: "HpoLanguageServer", params: types.InitializedParams) -> None:
-        await pull_settings(server)
+        try:
+            await pull_settings(server)
+        finally:
+            server.settings_ready.set()
 
     @server.handle(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(server: "HpoLanguageServer", params: types.DidChangeConfigurationParams) -> None:
