@@ -7,11 +7,11 @@ to its optimizer class, imported on first use (rbfopt's import alone costs secon
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from hpo_engine.errors import OptimizerError
+from hpo_engine.lazy_table import LazyClassTable
 from hpo_engine.manifest.methods import METHOD_SPECS, MethodSpec
 from hpo_engine.manifest.search_space import SearchSpace
 from hpo_engine.optimizers.base import Optimizer
@@ -19,7 +19,7 @@ from hpo_engine.optimizers.base import Optimizer
 __all__ = ["Optimizer", "METHODS", "MethodTable", "make_optimizer"]
 
 
-class MethodTable(Mapping[str, type[Optimizer]]):
+class MethodTable(LazyClassTable[Optimizer]):
     """Method name -> optimizer class, read from the method table, each class imported when first asked for.
 
     ``spec(name)`` gives the method's :class:`~hpo_engine.manifest.methods.MethodSpec`
@@ -27,23 +27,8 @@ class MethodTable(Mapping[str, type[Optimizer]]):
     """
 
     def __init__(self, specs: Mapping[str, MethodSpec]) -> None:
+        super().__init__({name: spec.optimizer for name, spec in specs.items()}, Optimizer, "method", OptimizerError)
         self._specs = specs
-        self._classes: dict[str, type[Optimizer]] = {}
-
-    def __getitem__(self, name: str) -> type[Optimizer]:
-        if name not in self._classes:
-            module_name, _, class_name = self._specs[name].optimizer.partition(":")
-            cls = getattr(importlib.import_module(module_name), class_name)
-            if not (isinstance(cls, type) and issubclass(cls, Optimizer)) or cls.name != name:
-                raise OptimizerError(f"method table row {name!r} names {self._specs[name].optimizer}, which is not its Optimizer")
-            self._classes[name] = cls
-        return self._classes[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._specs)
-
-    def __len__(self) -> int:
-        return len(self._specs)
 
     def spec(self, name: str) -> MethodSpec:
         return self._specs[name]

@@ -11,37 +11,21 @@ and one row in ``STOPPING_RULES`` (plus the name in the schema's ``early_stoppin
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from hpo_engine.errors import HpoError
+from hpo_engine.lazy_table import LazyClassTable
 from hpo_engine.manifest.early_stopping import STOPPING_RULES, EarlyStoppingSettings, StoppingRuleSpec
 from hpo_engine.runner.early_stopping.rules import StoppingRule
 
 __all__ = ["RULES", "RuleTable", "make_rule"]
 
 
-class RuleTable(Mapping[str, type[StoppingRule]]):
+class RuleTable(LazyClassTable[StoppingRule]):
     """Rule name -> its class, read from the rule table, each imported when first asked for."""
 
     def __init__(self, specs: Mapping[str, StoppingRuleSpec]) -> None:
-        self._specs = specs
-        self._classes: dict[str, type[StoppingRule]] = {}
-
-    def __getitem__(self, name: str) -> type[StoppingRule]:
-        if name not in self._classes:
-            module_name, _, class_name = self._specs[name].rule.partition(":")
-            cls = getattr(importlib.import_module(module_name), class_name)
-            if not (isinstance(cls, type) and issubclass(cls, StoppingRule)) or cls.name != name:
-                raise HpoError(f"stopping rule row {name!r} names {self._specs[name].rule}, which is not its StoppingRule")
-            self._classes[name] = cls
-        return self._classes[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._specs)
-
-    def __len__(self) -> int:
-        return len(self._specs)
+        super().__init__({name: spec.rule for name, spec in specs.items()}, StoppingRule, "stopping rule")
 
 
 #: Every stopping rule -> its class.
