@@ -46,7 +46,7 @@ import contextlib
 import importlib.util
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from hpo_engine.errors import OptimizerError
 from hpo_engine.manifest.search_space import SearchSpace
@@ -93,17 +93,9 @@ class BayesianSearch(ModelSearch):
 
     name = "bayesian"
 
-    def __init__(
-        self,
-        space: SearchSpace,
-        *,
-        maximize: bool,
-        seed: int | None = None,
-        budget: int | None = None,
-        log_stream: TextIO | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
+    def __init__(self, space: SearchSpace, **options: Any) -> None:
+        """Built as every optimizer is (see :class:`~hpo_engine.optimizers.base.Optimizer`)."""
+        super().__init__(space, **options)
         if importlib.util.find_spec("skopt") is None:  # pragma: no cover - a dependency of the package
             raise OptimizerError("method bayesian needs the `scikit-optimize` package.")
         self._dimensions: list[Any] | None = None  # skopt's dimensions, built (and skopt imported) at the first fit

@@ -36,7 +36,7 @@ import math
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 import numpy as np
 
@@ -115,17 +115,9 @@ class ModelSearch(Optimizer):
 
     name = "abstract-model"
 
-    def __init__(
-        self,
-        space: SearchSpace,
-        *,
-        maximize: bool,
-        seed: int | None = None,
-        budget: int | None = None,
-        log_stream: TextIO | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
+    def __init__(self, space: SearchSpace, *, seed: int | None = None, **options: Any) -> None:
+        """Built as every optimizer is (see :class:`~hpo_engine.optimizers.base.Optimizer`)."""
+        super().__init__(space, seed=seed, **options)
         self.coordinates = coordinates(space)
         self._fixed = {d.name: d.value_at(0) for d in space.dimensions if d.count == 1}
         self._rng = np.random.default_rng(seed)

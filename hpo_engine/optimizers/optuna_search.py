@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from hpo_engine.errors import OptimizerError
 from hpo_engine.manifest.search_space import SearchSpace
@@ -72,17 +72,9 @@ class TpeSearch(ModelSearch):
 
     name = "tpe"
 
-    def __init__(
-        self,
-        space: SearchSpace,
-        *,
-        maximize: bool,
-        seed: int | None = None,
-        budget: int | None = None,
-        log_stream: TextIO | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
+    def __init__(self, space: SearchSpace, **options: Any) -> None:
+        """Built as every optimizer is (see :class:`~hpo_engine.optimizers.base.Optimizer`)."""
+        super().__init__(space, **options)
         try:
             import optuna
         except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -91,7 +83,7 @@ class TpeSearch(ModelSearch):
         self._distributions = {c.name: optuna_distribution(c) for c in self.coordinates}
         with self._quiet():
             sampler = optuna.samplers.TPESampler(
-                seed=seed,
+                seed=self.seed,
                 n_startup_trials=startup_trials(self.parameters),
                 multivariate=True,
                 constant_liar=True,
