@@ -81,21 +81,12 @@ class RbfoptSearch(ModelSearch):
 
     name = "rbfopt"
 
-    def __init__(
-        self,
-        space: SearchSpace,
-        *,
-        maximize: bool,
-        seed: int | None = None,
-        budget: int | None = None,
-        log_stream: TextIO | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, space: SearchSpace, *, budget: int | None = None, log_stream: TextIO | None = None, **options: Any) -> None:
         if importlib.util.find_spec("rbfopt") is None:
             raise OptimizerError("method rbfopt needs the `rbfopt` package.")
         if budget is not None and budget < 0:
             raise OptimizerError(f"`budget` must not be negative, but got budget={budget!r}.")
-        super().__init__(space, maximize=maximize, seed=seed, budget=budget, log_stream=log_stream, parameters=parameters)
+        super().__init__(space, budget=budget, log_stream=log_stream, **options)
         self._log: TextIO = log_stream if log_stream is not None else _NullStream()  # type: ignore[assignment]
         self._free = [d for d in space.dimensions if d.count != 1]
         encodings = [d.encoding for d in self._free]
