@@ -29,10 +29,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from hpo_engine.manifest.problems import Problem
 from hpo_engine.manifest.spans import Position, Span, TextEdit
+from hpo_engine.manifest.training_code import TrainingCode
 from hpo_engine.manifest.validation import ValidationResult, validate_text
 
 __all__ = ["Analysis", "Analyzer", "Piece", "FULL_VALIDATION_LINES", "shift_span", "shift_problem"]
@@ -238,10 +240,24 @@ def _layout(text: str) -> _Layout | None:
 class Analyzer:
     """Validates versions of one document, reusing the references that did not change."""
 
-    def __init__(self, required_reference_keys: Sequence[str] = ("name", "command")) -> None:
+    def __init__(
+        self,
+        required_reference_keys: Sequence[str] = ("name", "command"),
+        *,
+        source_path: Path | None = None,
+        training_code: TrainingCode | None = None,
+    ) -> None:
+        """``source_path`` is the document's file (``None`` when unsaved or not a file): with
+        it, the checks that read the local training code run too, through ``training_code``."""
         #: item text -> the piece validated for it (at the line it had then)
         self._pieces: dict[str, Piece] = {}
         self._required = [k for k in required_reference_keys if k != "name"]
+        self._source_path = source_path
+        self._training_code = training_code or TrainingCode() if source_path is not None else None
+
+    def _validate(self, text: str) -> ValidationResult:
+        """The core validator, with the document's path (the skeleton has no training code to read)."""
+        return validate_text(text, source_path=self._source_path, training_code=self._training_code)
 
     def analyze(self, text: str, version: int | None = None) -> Analysis:
         """Validate ``text``; the result's problems are the core validator's."""
@@ -254,7 +270,7 @@ class Analyzer:
                     return analysis
             return self._full(text, lines, layout, version)
         self._pieces = {}
-        result = validate_text(text)
+        result = self._validate(text)
         return Analysis(version, text, result.problems, full=result)
 
     def _usable(self, lines: Sequence[str], layout: _Layout) -> bool:
@@ -292,7 +308,7 @@ class Analyzer:
 
     def _full(self, text: str, lines: Sequence[str], layout: _Layout, version: int | None) -> Analysis:
         """Validate at once, and remember each reference's problems for the next edits."""
-        result = validate_text(text)
+        result = self._validate(text)
         if any(p.code in _STOPPING_CODES for p in result.problems):
             self._pieces = {}
             return Analysis(version, text, result.problems, full=result)
@@ -318,7 +334,7 @@ class Analyzer:
                 piece = Piece(start, end, cached.result, cached.index, delta, tuple(shift_problem(p, start - cached.start) for p in cached.problems))
             else:
                 # A one-reference manifest: the list's key on line 0, the reference from line 1.
-                result = validate_text(lines[layout.list_line] + "\n" + item_text + "\n")
+                result = self._validate(lines[layout.list_line] + "\n" + item_text + "\n")
                 if any(p.code in _STOPPING_CODES for p in result.problems):
                     return None
                 delta = start - 1

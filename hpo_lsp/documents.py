@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from .cursor import looks_like_manifest
 if TYPE_CHECKING:
     from .server import HpoLanguageServer
 
-__all__ = ["DocumentState", "DocumentCache", "handles_language"]
+__all__ = ["DocumentState", "DocumentCache", "handles_language", "file_path"]
 
 #: Language ids of documents the server looks at (then only manifests get anything).
 LANGUAGE_IDS = frozenset({"yaml", "hpo-yaml", "hpo", "hpo-manifest", "yaml.hpo"})
@@ -79,7 +80,8 @@ class DocumentCache:
         return self._states.get(uri)
 
     def open(self, uri: str, version: int | None, text: str) -> DocumentState:
-        state = DocumentState(uri, version, text, looks_like_manifest(text))
+        analyzer = Analyzer(source_path=file_path(uri), training_code=self._server.training_code)
+        state = DocumentState(uri, version, text, looks_like_manifest(text), analyzer=analyzer)
         early = self._early.pop(uri, None)
         if early is not None and early[0] == version and version is not None:
             state.published_version, state.published_any = early
@@ -145,6 +147,14 @@ class DocumentCache:
         if state.analysis is None or _newer(analysis.version, state.analysis.version):
             state.analysis = analysis
         return analysis
+
+
+def file_path(uri: str) -> Path | None:
+    """The file a ``file:`` uri names, ``None`` for other schemes (an unsaved document)."""
+    from pygls.uris import to_fs_path  # stdlib only: cheap, also on hpo_lsp.early's path
+
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path) if path else None
 
 
 def _timed(state: DocumentState, text: str, version: int | None) -> Analysis:

@@ -220,7 +220,7 @@ class EarlyStart:
         from .analysis import Analyzer
         from .convert import Lines, diagnostic_json
         from .cursor import looks_like_manifest
-        from .documents import handles_language
+        from .documents import file_path, handles_language
 
         document = params.get("textDocument") or {}
         uri, text, version = document.get("uri"), document.get("text"), document.get("version")
@@ -228,7 +228,7 @@ class EarlyStart:
             return False
         if not looks_like_manifest(text):
             return False
-        analysis = Analyzer().analyze(text, version)
+        analysis = Analyzer(source_path=file_path(uri)).analyze(text, version)
         lines = Lines(text, self.encoding)
         diagnostics = [diagnostic_json(lines, problem) for problem in analysis.problems]
         self._send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": uri, "version": version, "diagnostics": diagnostics}})

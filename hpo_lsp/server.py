@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from hpo_engine.manifest.training_code import TrainingCode
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -20,7 +21,6 @@ from pygls.protocol.language_server import lsp_method
 
 from . import __version__
 from .documents import DocumentCache
-from .metric_names import MetricNames
 from .run_results import RunResults
 from .settings import Settings
 
@@ -60,7 +60,8 @@ class HpoLanguageServer(LanguageServer):
         #: One worker: validations of all documents run there, off the event loop, in order.
         self.validation_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpo-validate")
         self.documents = DocumentCache(self)
-        self.metric_names = MetricNames()
+        #: What the local training code of each manifest records (completion of the objective, HPO234).
+        self.training_code = TrainingCode()
         #: Stores of experiment runs read for hover, completion and the run commands (bounded cache).
         self.run_results = RunResults()
         #: Called after every document analysis that got published (features hook in here).

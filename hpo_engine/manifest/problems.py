@@ -104,6 +104,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HPO231": (Severity.ERROR, "reduction_factor smaller than 2"),
     "HPO232": (Severity.ERROR, "grace_period larger than max_resource"),
     "HPO233": (Severity.WARNING, "early_stopping given with a method that has its own rule"),
+    "HPO234": (Severity.WARNING, "early stopping, but the training code records no per-step objective"),
     "HPO250": (Severity.ERROR, "storage reference of type s3 without a bucket"),
     "HPO251": (Severity.WARNING, "storage reference of type s3 without endpoint_url"),
     "HPO252": (Severity.WARNING, "unknown storage type"),

@@ -8,10 +8,10 @@
 * Method parameter names that bring their value key (``objective`` ->
   ``string_value: ``), from the schema's ``if``/``then`` branches.
 * In ``objective``'s ``string_value``: the metric names the training code records
-  (:mod:`hpo_lsp.metric_names`).
+  (:mod:`hpo_engine.manifest.training_code`).
 
 Domain work happens in :mod:`hpo_engine.manifest.schema_navigation`, :mod:`hpo_lsp.cursor`
-and :mod:`hpo_lsp.metric_names`; this module renders ``CompletionItem``s.
+and :mod:`hpo_engine.manifest.training_code`; this module renders ``CompletionItem``s.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ def _value_items(server: "HpoLanguageServer", uri: str, renderer: _Renderer, ctx
     if ctx.key == "string_value" and ctx.siblings.get("name") == "objective":
         url = _reference_url(server, uri, ctx, renderer.lines)
         manifest_path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
-        static = list(server.metric_names.for_definition(manifest_path, url))
+        static = list(server.training_code.metric_names(manifest_path, url))
         for order, metric in enumerate(static):
             out = Snippet(renderer.snippets).text(metric)
             items.append(renderer.item(metric, types.CompletionItemKind.Field, out, detail="metric recorded by the training code", order=order))

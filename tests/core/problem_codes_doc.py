@@ -81,6 +81,11 @@ EXAMPLES = [
     Example("HPO231", "examples/broken/reduction-factor-one.yaml", "`reduction_factor` (eta) must be at least 2: each rung keeps the best 1/eta of the trials that reached it."),
     Example("HPO232", "examples/broken/grace-over-max-resource.yaml", "`grace_period` (the steps every trial runs before a rule may stop it) is larger than `max_resource`: the rule could never stop a trial."),
     Example("HPO233", "examples/broken/hyperband-with-early-stopping.yaml", "Method `hyperband` brings its own stopping rule (brackets of successive halving); an `early_stopping` rule given with it is ignored."),
+    Example(
+        "HPO234",
+        "examples/broken/objective-not-recorded.yaml",
+        "Early stopping (`median`, `asha`, method `hyperband`) decides on the values a trial records while it runs. When the reference's `training_definition_url` is a local folder or `.py` file whose Python code shows no per-step source of the objective (an EMetrics `record()` of it, the metrics file `val_dict_list.json` or the method's `filename`, or `objective=value` output), no trial could be stopped. Read with `ast` (the code is never run); remote definitions and folders without Python files are not judged. The engine also warns at run time when the first trial finishes with one step or none. A recorded name close to the objective is offered as a fix.",
+    ),
     Example("HPO250", "examples/broken/s3-no-bucket.yaml", "A `training_results_reference` (or `training_data_reference`) of `type: s3` has no bucket: `target.bucket` for results, `source.bucket` (or `target.bucket`) for data."),
     Example("HPO251", "examples/broken/s3-no-endpoint.yaml", "A storage reference of `type: s3` has no `connection.endpoint_url`: boto3 then talks to AWS S3. Set it for MinIO, Ceph, IBM COS or any other S3-compatible server."),
     Example("HPO252", "examples/broken/storage-unknown-type.yaml", "A storage reference's `type` is neither `s3` nor `fs`: hpo ignores that reference (results stay local, data is not fetched)."),

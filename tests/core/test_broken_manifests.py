@@ -55,6 +55,7 @@ TABLE: list[tuple[str, list[tuple[int, int, str, str]], int]] = [
     ("reduction-factor-one.yaml", [(14, 45, E, "HPO231")], 1),
     ("grace-over-max-resource.yaml", [(14, 41, E, "HPO232")], 1),
     ("hyperband-with-early-stopping.yaml", [(13, 46, W, "HPO233")], 0),
+    ("objective-not-recorded.yaml", [(13, 46, W, "HPO234")], 0),
     # storage fields
     ("s3-no-bucket.yaml", [(31, 3, E, "HPO250")], 1),
     ("s3-no-endpoint.yaml", [(27, 3, W, "HPO251")], 0),

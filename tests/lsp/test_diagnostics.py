@@ -131,3 +131,18 @@ async def test_closing_clears_diagnostics(client: LanguageClient, tmp_path: Path
         if params.uri == uri:
             break
     assert list(params.diagnostics) == []
+
+
+async def test_training_code_checked_beside_the_file_and_followed(client: LanguageClient, tmp_path: Path):
+    """HPO234 reads the local training code next to the manifest on disk; a change of that
+    code is seen at the next validation (facts are cached by file stamp)."""
+    manifest = (Path(__file__).parents[2] / "examples" / "broken" / "objective-not-recorded.yaml").read_text()
+    folder = tmp_path / "objective-not-recorded"
+    folder.mkdir()
+    train = folder / "train.py"
+    train.write_text("from emetrics import EMetrics\nwith EMetrics.open() as em:\n    em.record(EMetrics.TEST_GROUP, 1, {'accuracy': 0.5})\n")
+    uri, diagnostics = await open_and_wait(client, tmp_path / "m.yaml", manifest)
+    assert [d.code for d in diagnostics] == ["HPO234"]
+    assert "Did you mean 'accuracy'?" in diagnostics[0].message
+    train.write_text(train.read_text().replace("'accuracy'", "'val_accuracy'") + "\n")
+    assert await change_and_wait(client, uri, 2, manifest + "\n") == []

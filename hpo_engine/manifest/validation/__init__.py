@@ -14,10 +14,12 @@ from pathlib import Path
 from hpo_engine.errors import ManifestError
 from hpo_engine.manifest.model import Manifest, build_manifest
 from hpo_engine.manifest.problems import Problem, Severity
+from hpo_engine.manifest.training_code import TrainingCode
 from hpo_engine.manifest.spans import Position, Span
 from hpo_engine.manifest.yaml_source import MappingNode, SourceDocument, parse_yaml
 from hpo_engine.manifest.validation.checks import semantic_problems
 from hpo_engine.manifest.validation.schema_problems import schema_problems
+from hpo_engine.manifest.validation.training_code_checks import per_step_source_problems
 
 __all__ = [
     "ValidationResult",
@@ -49,13 +51,25 @@ class ValidationResult:
         return any(p.severity is Severity.ERROR for p in self.problems)
 
 
-def validate_document(document: SourceDocument, *, environ: Mapping[str, str] | None = None, source_path: Path | None = None) -> ValidationResult:
-    """Validate an already parsed document (the language server caches parses)."""
+def validate_document(
+    document: SourceDocument,
+    *,
+    environ: Mapping[str, str] | None = None,
+    source_path: Path | None = None,
+    training_code: TrainingCode | None = None,
+) -> ValidationResult:
+    """Validate an already parsed document (the language server caches parses).
+
+    With ``source_path`` (the manifest's file), checks that read the local training code
+    run too (HPO234), through ``training_code`` (a fresh reader when ``None``).
+    """
     problems = list(document.problems)
     spaces: dict = {}
     if isinstance(document.root, MappingNode):
         problems.extend(schema_problems(document))
         problems.extend(semantic_problems(document, environ, spaces))
+        if source_path is not None:
+            problems.extend(per_step_source_problems(document, source_path, training_code or TrainingCode()))
     unique = [_inside(problem, document) for problem in dict.fromkeys(problems)]
     unique.sort(key=Problem.sort_key)
     has_errors = any(p.severity is Severity.ERROR for p in unique)
@@ -91,9 +105,15 @@ def _as_manifest_data(data: Mapping) -> Mapping:
     return {**data, "training_references": [{"name": "fragment", "command": "", "hyper_parameters_optimization": data["hyper_parameters_optimization"]}]}
 
 
-def validate_text(text: str, *, environ: Mapping[str, str] | None = None, source_path: Path | None = None) -> ValidationResult:
-    """Parse and validate manifest ``text``; never raises for bad input."""
-    return validate_document(parse_yaml(text), environ=environ, source_path=source_path)
+def validate_text(
+    text: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    source_path: Path | None = None,
+    training_code: TrainingCode | None = None,
+) -> ValidationResult:
+    """Parse and validate manifest ``text``; never raises for bad input (see :func:`validate_document`)."""
+    return validate_document(parse_yaml(text), environ=environ, source_path=source_path, training_code=training_code)
 
 
 def read_manifest_text(path: Path | str) -> str:
