@@ -1,7 +1,7 @@
 """A table of classes named as ``"module:Class"`` strings, each imported when first asked for.
 
 The extension-point tables (``hpo_engine.optimizers.METHODS``,
-``hpo_engine.runner.early_stopping.RULES``) are built on it: their rows live in the manifest
+``hpo_engine.runner.early_stopping.RULES``, ``hpo_engine.runner.backends.BACKENDS``) are built on it: their rows live in the manifest
 core as data, and the heavy libraries behind a class load only when it is used.
 """
 
@@ -38,6 +38,10 @@ class LazyClassTable(Mapping[str, type[T]], Generic[T]):
                 raise self._error(f"{self._what} table row {name!r} names {path}, which is not its {self._base.__name__}")
             self._classes[name] = cls
         return self._classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        """Whether ``name`` is a row (the class is not imported)."""
+        return name in self._paths
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)

@@ -8,22 +8,26 @@ here; the backend contract suite (``tests/engine/backends/test_backend_contract.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from hpo_engine.errors import BackendError
+from hpo_engine.lazy_table import LazyClassTable
 from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
 
 __all__ = ["TrialBackend", "TrialOutcome", "TrialSpec", "BACKENDS", "make_backend"]
 
-#: ``hpo run --backend`` names -> their TrialBackend class (``"module:Class"``).
-BACKENDS: Mapping[str, str] = MappingProxyType(
-    {
-        "local": "hpo_engine.runner.backends.local:LocalBackend",
-        "ray": "hpo_engine.runner.backends.ray_backend:RayBackend",
-    }
+#: ``hpo run --backend`` names -> their TrialBackend class, imported when first asked for.
+BACKENDS: LazyClassTable[TrialBackend] = LazyClassTable(
+    MappingProxyType(
+        {
+            "local": "hpo_engine.runner.backends.local:LocalBackend",
+            "ray": "hpo_engine.runner.backends.ray_backend:RayBackend",
+        }
+    ),
+    TrialBackend,
+    "backend",
+    BackendError,
 )
 
 
@@ -31,8 +35,7 @@ def backend_class(name: str) -> type[TrialBackend]:
     """The class of backend ``name`` (imported now). Raises :class:`BackendError` for an unknown name."""
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
-    module_name, _, class_name = BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return BACKENDS[name]
 
 
 def make_backend(name: str, **options: Any) -> TrialBackend:
