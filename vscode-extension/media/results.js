@@ -1,7 +1,8 @@
 // The results webview's only script (loaded with the page's nonce): draws the figures that
 // the extension built (src/charts.ts) with the bundled plotly.js, first from the page's JSON
 // block, then from each "update" message of a live run (head and tables replaced, charts
-// redrawn in place with Plotly.react, so zoom and hover survive a refresh).
+// redrawn in place with Plotly.react, so zoom and hover survive a refresh). It says "ready"
+// once it listens; the extension then sends the newest update.
 (function () {
   "use strict";
   const charts = document.getElementById("charts");
@@ -63,4 +64,6 @@
 
   const block = document.getElementById("hpo-figures");
   draw(block ? JSON.parse(block.textContent || "[]") : []);
+  // the extension sends updates only after this (messages sent earlier would be lost)
+  acquireVsCodeApi().postMessage({ type: "ready" });
 })();

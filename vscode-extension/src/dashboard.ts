@@ -53,7 +53,7 @@ export class DashboardLauncher implements vscode.Disposable {
     const { python, serverPath } = this.python();
     const { command, args } = dashboardCommand(python, serverPath, folder, fs.existsSync);
     this.log.appendLine(`--- ${new Date().toISOString()} ${command} ${args.join(" ")}`);
-    const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
     try {
       const url = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: "HPO: starting the dashboard…" },
@@ -68,7 +68,7 @@ export class DashboardLauncher implements vscode.Disposable {
       await vscode.env.openExternal(vscode.Uri.parse(url));
       return url;
     } catch (error) {
-      killGroup(child);
+      stopProcess(child);
       const message = error instanceof Error ? error.message : String(error);
       this.log.appendLine(`Dashboard not started: ${message}`);
       void vscode.window.showErrorMessage(`HPO: the dashboard did not start: ${message}`);
@@ -118,7 +118,7 @@ export class DashboardLauncher implements vscode.Disposable {
   stop(): void {
     if (!this.running) return;
     this.log.appendLine(`Stopping the dashboard of ${this.running.folder}`);
-    killGroup(this.running.process);
+    stopProcess(this.running.process);
     this.running = undefined;
   }
 
@@ -127,11 +127,7 @@ export class DashboardLauncher implements vscode.Disposable {
   }
 }
 
-function killGroup(child: ChildProcess): void {
+function stopProcess(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    child.kill("SIGTERM");
-  }
+  child.kill("SIGTERM");
 }

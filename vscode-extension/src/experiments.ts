@@ -58,6 +58,10 @@ export class ExperimentRunner implements vscode.Disposable {
   private counter = 0;
   /** The run the results view shows. */
   shown: ShownRun | undefined;
+  /** Whether the results view's script has said it listens (it loses messages before that). */
+  private panelReady = false;
+  /** The newest update of the results view: sent once its script is ready (again after it was hidden). */
+  private latest: unknown;
 
   constructor(
     private readonly log: vscode.OutputChannel,
@@ -267,6 +271,16 @@ export class ExperimentRunner implements vscode.Disposable {
       this.panel.onDidDispose(() => {
         this.panel = undefined;
         this.shown = undefined;
+        this.latest = undefined;
+      });
+      this.panel.webview.onDidReceiveMessage((message: { type?: string }) => {
+        if (message?.type !== "ready") return;
+        this.panelReady = true;
+        if (this.latest) void this.panel?.webview.postMessage(this.latest);
+      });
+      // a hidden webview is unloaded; shown again, it reloads its page and says "ready"
+      this.panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) this.panelReady = false;
       });
       created = true;
     } else {
@@ -281,11 +295,14 @@ export class ExperimentRunner implements vscode.Disposable {
       resume: summary.run?.resume ? commandUri(ClientCommands.resume, [doc, summary.run.results_dir]) : undefined,
       dashboard: commandUri(ClientCommands.dashboard, [doc, summary.results_dir]),
     };
-    if (!created && panel.visible) {
+    if (!created) {
       // in place: the charts are redrawn with Plotly.react (zoom and hover stay)
-      void panel.webview.postMessage({ type: "update", head: renderResultsHead(summary, { title, links }), tables: renderResultsTables(summary), figures: chartFigures(summary.charts) });
+      this.latest = { type: "update", head: renderResultsHead(summary, { title, links }), tables: renderResultsTables(summary), figures: chartFigures(summary.charts) };
+      if (this.panelReady) void panel.webview.postMessage(this.latest);
       return;
     }
+    this.panelReady = false;
+    this.latest = undefined;
     const webview = panel.webview;
     const scripts = [vscode.Uri.joinPath(this.extensionUri, "dist", "media", "plotly-strict.min.js"), vscode.Uri.joinPath(this.extensionUri, "media", "results.js")].map((u) => webview.asWebviewUri(u).toString());
     webview.html = renderResultsHtml(summary, { title, cspSource: webview.cspSource, nonce: randomBytes(16).toString("base64"), scripts, links });
