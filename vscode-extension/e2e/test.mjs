@@ -528,12 +528,17 @@ try {
     const rows = await frame.locator("table.trials tr.pruned td.trial-state").allInnerTexts();
     if (!rows.length || !rows.every((r) => /^pruned at epoch \d+$/.test(r.trim()))) throw new Error(`pruned rows: ${JSON.stringify(rows)}`);
     const channel = (await page.locator(".part.panel .monaco-editor .view-lines").allInnerTexts().catch(() => [])).join("\n").replace(/\u00a0/g, " ");
-    await frame.locator("#charts").scrollIntoViewIfNeeded();
-    await runCommand("View: Toggle Maximized Editor Group");
-    await sleep(1500);
+    // the picture for the docs: the results view alone (its tab group maximized, no panel)
+    // (double-clicking a tab expands its group; Ctrl+J hides the panel, Ctrl+B the side bar)
+    const tab = page.locator(".tabs-container .tab", { hasText: "Results: curves.hpo.yaml" }).first();
+    await page.keyboard.press("Control+J");
+    await page.keyboard.press("Control+B");
+    await tab.dblclick();
+    await sleep(2500); // plotly redraws at the new size
     const picture = await shot("results-charts");
     if (process.env.E2E_DOCS_IMAGE) copyFileSync(picture, process.env.E2E_DOCS_IMAGE);
-    await runCommand("View: Toggle Maximized Editor Group");
+    await tab.dblclick();
+    await page.keyboard.press("Control+B");
     return `live: ${live}; progress: "${pruned}"; ${count}, "${saved}"; charts ${JSON.stringify(charts)}; ${curveLines} curves; trial log ${/trial \d pruned at epoch \d/.test(channel) ? "names" : "does not show"} pruned trials`;
   });
 
@@ -549,7 +554,7 @@ try {
     const response = await fetch(url);
     const body = await response.text();
     if (response.status !== 200 || !/<html/i.test(body)) throw new Error(`${url} answered ${response.status}`);
-    const api = await fetch(new URL("/api/studies", url));
+    const api = await fetch(new globalThis.URL("/api/studies", url));
     const studies = api.ok ? await api.json() : null;
     await shot("dashboard-started");
     for (const extra of browser.pages().slice(pagesBefore)) await extra.close().catch(() => undefined);

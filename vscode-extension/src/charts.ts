@@ -54,10 +54,10 @@ function short(value: number): string {
 function baseLayout(title: string, extra: Record<string, unknown>): Record<string, unknown> {
   return {
     title: { text: title, font: { size: 14 } },
-    margin: { l: 60, r: 20, t: 40, b: 50 },
-    height: 340,
+    margin: { l: 60, r: 20, t: 40, b: 40 },
+    height: 360,
     showlegend: true,
-    legend: { orientation: "h", y: -0.2 },
+    legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     ...extra,

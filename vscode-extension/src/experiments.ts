@@ -42,6 +42,8 @@ interface ActiveRun {
   resultsDir?: string;
   timer?: ReturnType<typeof setTimeout>;
   lastRefresh: number;
+  /** Whether the results view was brought to the front for this run (once, without focus). */
+  revealed?: boolean;
 }
 
 /** The run the results view shows (for "HPO: Open dashboard"). */
@@ -180,7 +182,8 @@ export class ExperimentRunner implements vscode.Disposable {
       if (!client || !run.resultsDir || this.active !== run) return;
       const summary = (await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.results, arguments: [run.uri, run.resultsDir] })) as RunSummary | null;
       if (summary && summary.trials?.length && this.active === run) {
-        this.showResults({ ...summary, state: "running" }, run.name);
+        this.showResults({ ...summary, state: "running" }, run.name, !run.revealed);
+        run.revealed = true;
       }
     } catch (error) {
       this.log.appendLine(`Live results not refreshed: ${error instanceof Error ? error.message : String(error)}`);
@@ -258,7 +261,8 @@ export class ExperimentRunner implements vscode.Disposable {
     if (summary.best) this.log.appendLine(`Best: ${trialLogLine(summary.best, summary.objective)}`);
   }
 
-  private showResults(summary: RunSummary, title: string): void {
+  /** Shows `summary` in the results view; `reveal`: bring it to the front (without focus) even while running. */
+  private showResults(summary: RunSummary, title: string, reveal = false): void {
     const media = [vscode.Uri.joinPath(this.extensionUri, "media"), vscode.Uri.joinPath(this.extensionUri, "dist", "media")];
     let created = false;
     if (!this.panel) {
@@ -285,7 +289,7 @@ export class ExperimentRunner implements vscode.Disposable {
       created = true;
     } else {
       this.panel.title = `Results: ${title}`;
-      if (summary.state !== "running") this.panel.reveal(undefined, true);
+      if (summary.state !== "running" || reveal) this.panel.reveal(undefined, true);
     }
     const panel = this.panel;
     this.shown = { resultsDir: summary.results_dir, manifest: summary.manifest };

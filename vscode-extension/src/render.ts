@@ -128,7 +128,7 @@ code { font-family: var(--vscode-editor-font-family); }
 a.button { display: inline-block; padding: 2px 12px; color: var(--vscode-button-foreground); background: var(--vscode-button-background); text-decoration: none; border-radius: 2px; }
 a.button:hover { background: var(--vscode-button-hoverBackground); }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 0.5em 1em; margin: 0.5em 0 1em; }
-.chart { min-height: 340px; border: 1px solid var(--vscode-panel-border, #8884); }
+.chart { min-height: 360px; border: 1px solid var(--vscode-panel-border, #8884); }
 .chart-error { color: var(--vscode-errorForeground); }
 </style>
 </head>
