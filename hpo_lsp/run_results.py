@@ -12,7 +12,7 @@ A **run** is one results root: editor runs go to ``<manifest folder>/hpo-results
 <manifest stem>/<UTC time>/`` (a new root per run); ``hpo run``'s default root
 ``<manifest folder>/hpo-results/`` counts as one run made of the stores whose
 ``manifest_path`` is that manifest. A run is ``complete`` when every store has as many
-complete or failed trials as its budget; else ``incomplete`` (stopped, interrupted or
+complete, failed or pruned trials as its budget; else ``incomplete`` (stopped, interrupted or
 failed early: ``hpo run <manifest> --results <its root> --resume`` continues it).
 The *preferred* run (hover's best values, "Show results") is the newest complete
 run, else the newest run.
@@ -112,11 +112,13 @@ class StoreRead:
     budget: int
     trials: list[TrialRecord]
     created_at: float = 0.0
+    #: The store's folder (``None`` for a read made without one).
+    folder: Path | None = None
 
     @property
     def finished(self) -> int:
-        """Trials that ended complete or failed (what counts against the budget)."""
-        return sum(1 for t in self.trials if t.state.value in ("complete", "failed"))
+        """Trials that ended complete, failed or pruned (what counts against the budget)."""
+        return sum(1 for t in self.trials if t.state.value in ("complete", "failed", "pruned"))
 
 
 def read_store(folder: Path) -> StoreRead | None:
@@ -126,7 +128,7 @@ def read_store(folder: Path) -> StoreRead | None:
     try:
         with ResultStore.open(folder) as store:
             experiment = store.experiment
-            return StoreRead(experiment.reference, experiment.objective, experiment.maximize, experiment.budget, store.trials(), experiment.created_at)
+            return StoreRead(experiment.reference, experiment.objective, experiment.maximize, experiment.budget, store.trials(), experiment.created_at, folder)
     except HpoError:
         return None
 
@@ -278,7 +280,10 @@ def _finite(value: Any) -> Any:
 
 
 def trial_json(reference: str, trial: TrialRecord) -> dict[str, Any]:
-    """A trial as the client sees it: reference, number, values, state, objective and final metrics."""
+    """A trial as the client sees it: reference, number, values, state, objective, final metrics,
+    the step it reached and, for a pruned trial, where it was stopped (``pruned_at``: ``epoch 3``)."""
+    from .run_charts import pruned_at
+
     return {
         "reference": reference,
         "number": trial.number,
@@ -290,6 +295,7 @@ def trial_json(reference: str, trial: TrialRecord) -> dict[str, Any]:
         "ended_at": trial.ended_at,
         "failure_reason": trial.failure_reason,
         "step_reached": trial.step_reached,
+        "pruned_at": pruned_at(trial),
     }
 
 
@@ -311,8 +317,24 @@ def run_json(manifest: Path, run: Run) -> dict[str, Any]:
     }
 
 
-def summary_json(uri: str, root: Path, reads: list[StoreRead], state: str, **extra: Any) -> dict[str, Any]:
-    """The run summary: every trial (sorted by objective), the best one, where the results are."""
+def max_resources_of(manifest: Path | None) -> dict[str, int | None]:
+    """``max_resource`` of each reference of ``manifest`` (empty when it cannot be read now)."""
+    from hpo_engine.manifest.validation import load_manifest
+
+    if manifest is None:
+        return {}
+    try:
+        loaded = load_manifest(manifest)
+    except (HpoError, OSError):
+        return {}
+    return {r.name: r.optimization.method.early_stopping.max_resource for r in loaded.references if r.optimization is not None}
+
+
+def summary_json(uri: str, root: Path, reads: list[StoreRead], state: str, *, charts: bool = True, **extra: Any) -> dict[str, Any]:
+    """The run summary: every trial (sorted by objective), the best one, where the results are;
+    with ``charts``, the chart data of :func:`hpo_lsp.run_charts.charts_json` (key ``charts``) and
+    the early-stopping savings of each store (key ``pruning``: reference -> savings or ``None``)."""
+    from .run_charts import charts_json
     maximize = reads[0].maximize if reads else True
     rows: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
@@ -325,7 +347,7 @@ def summary_json(uri: str, root: Path, reads: list[StoreRead], state: str, **ext
                 best = trial_json(read.reference, top)
     if len(reads) > 1:
         rows.sort(key=lambda r: (r["objective"] is None, -(r["objective"] or 0) if maximize else (r["objective"] or 0)))
-    return {
+    summary: dict[str, Any] = {
         "uri": uri,
         "results_dir": str(root),
         "state": state,
@@ -335,3 +357,9 @@ def summary_json(uri: str, root: Path, reads: list[StoreRead], state: str, **ext
         "best": best,
         **extra,
     }
+    if charts:
+        manifest = extra.get("manifest")
+        data = charts_json([r.folder for r in reads if r.folder is not None], max_resources_of(Path(manifest) if manifest else None))
+        summary["charts"] = data
+        summary["pruning"] = {store["reference"]: store["pruning"] for store in data["stores"]}
+    return summary

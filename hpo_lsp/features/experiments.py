@@ -17,7 +17,8 @@ Commands (``workspace/executeCommand``; arguments are positional JSON values):
   (``window/workDoneProgress/cancel``) does the same.
 - ``hpo.experimentResults`` ``[uri, resultsDir?]`` -> the summary of the run stored in
   ``resultsDir``, or of the manifest's preferred run (the newest complete one, else the
-  newest), or ``null``; it has ``run`` (see :func:`~hpo_lsp.run_results.run_json`) and
+  newest), or ``null``; it has ``charts`` (:func:`hpo_lsp.run_charts.charts_json`: history,
+  axes, learning curves per store), ``pruning`` (reference -> early-stopping savings), ``run`` (see :func:`~hpo_lsp.run_results.run_json`) and
   ``runs`` (how many the manifest has).
 - ``hpo.experimentRuns`` ``[uri]`` -> every run of the manifest, newest first
   (:func:`~hpo_lsp.run_results.run_json`: time, state, trials, best, resume command).
@@ -28,8 +29,9 @@ Commands (``workspace/executeCommand``; arguments are positional JSON values):
 A manifest with errors is not run: one ``window/showMessage`` lists its first problems and the
 command answers ``{"state": "invalid", "problems": [...]}`` (no results).
 
-Notifications: ``hpo/trialFinished`` ``{uri, reference, number, values, state, objective,
-objective_name, metrics}`` once per finished trial, ``hpo/experimentOutput`` ``{uri, line}`` for the lines
+Notifications: ``hpo/trialFinished`` ``{uri, results_dir, reference, number, values, state,
+objective, objective_name, metrics, step_reached, pruned_at}`` once per finished trial (complete,
+failed, pruned or interrupted; ``results_dir`` is the run's results root, for a live results view), ``hpo/experimentOutput`` ``{uri, line}`` for the lines
 ``hpo run`` prints on stderr (errors only, it runs ``--quiet``).
 
 Results of editor runs go to ``<manifest folder>/hpo-results/editor/<manifest stem>/<UTC
@@ -96,7 +98,9 @@ POLL_SECONDS = 0.5
 #: After a cancel: seconds before SIGTERM, then before SIGKILL, of the run's process group.
 TERMINATE_AFTER = 10.0
 KILL_AFTER = 10.0
-_FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.INTERRUPTED)
+_FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED, TrialState.INTERRUPTED)
+#: Trials that count toward ``num_optimizer_steps`` (a pruned trial counts, an interrupted one reruns).
+_COUNTED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
 
 
 # -- running ----------------------------------------------------------------------------
@@ -113,6 +117,8 @@ class _Run:
     token: types.ProgressToken | None = None
     cancelled: bool = False
     reported: set[tuple[str, int]] = field(default_factory=set)
+    #: ``trial 7 pruned at epoch 3`` for the last trial the stopping rule stopped (progress message).
+    last_pruned: str | None = None
     stderr: list[str] = field(default_factory=list)
 
 
@@ -254,7 +260,7 @@ class Experiments:
         if not reads:  # stopped or failed before any store was written: describe it from the manifest
             summary.update(objective=run.objective, maximize=run.maximize)
         if run.token is not None:
-            done = sum(1 for r in reads for t in r.trials if t.state in _FINISHED)
+            done = sum(1 for r in reads for t in r.trials if t.state in _COUNTED)
             self.server.work_done_progress.end(run.token, types.WorkDoneProgressEnd(message=f"{state}: {done} trials"))
         if state == "failed":
             self._show(types.MessageType.Error, f"HPO: the run of {run.manifest.name} failed (exit code {exit_code}): {message}")
@@ -288,7 +294,7 @@ class Experiments:
     def _poll(self, run: _Run) -> list[StoreRead]:
         """Reads the stores; notifies new finished trials; reports progress. Returns what it read."""
         reads = [r for r in (read_store(f) for f in run.folders) if r is not None]
-        done = running = 0
+        done = running = pruned = 0
         best: tuple[float, str] | None = None
         for read in reads:
             for trial in read.trials:
@@ -296,12 +302,17 @@ class Experiments:
                     running += 1
                 if trial.state not in _FINISHED:
                     continue
-                if trial.state in (TrialState.COMPLETE, TrialState.FAILED):
+                if trial.state in _COUNTED:
                     done += 1
+                if trial.state is TrialState.PRUNED:
+                    pruned += 1
                 key = (read.reference, trial.number)
                 if key not in run.reported:
                     run.reported.add(key)
-                    self._notify(TRIAL_FINISHED, {"uri": run.uri, "objective_name": read.objective, **trial_json(read.reference, trial)})
+                    row = trial_json(read.reference, trial)
+                    if trial.state is TrialState.PRUNED:
+                        run.last_pruned = f"trial {trial.number} pruned at {row['pruned_at']}"
+                    self._notify(TRIAL_FINISHED, {"uri": run.uri, "objective_name": read.objective, "results_dir": str(run.root), **row})
             top = best_trial(read.trials, maximize=read.maximize)
             if top is not None and top.objective is not None:
                 if best is None or (top.objective > best[0] if read.maximize else top.objective < best[0]):
@@ -310,10 +321,14 @@ class Experiments:
             text = f"{done}/{run.total} trials"
             if running:
                 text += f" ({running} running)"
+            if pruned:
+                text += f", {pruned} pruned"
             if best is not None:
                 text += f", best {best[1]} = {best[0]:.6g}"
             if run.cancelled:
                 text += " (stopping)"
+            if run.last_pruned:
+                text += f" · {run.last_pruned}"
             percentage = int(100 * done / run.total) if run.total else None
             self.server.work_done_progress.report(run.token, types.WorkDoneProgressReport(message=text, percentage=percentage))
         return reads

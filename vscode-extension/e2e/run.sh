@@ -161,6 +161,6 @@ chmod +x "$RUN/python-without-hpo"
 log "drive chromium"
 PLAYWRIGHT_CORE="$PLAYWRIGHT_DIR" E2E_URL="http://127.0.0.1:$PORT/?folder=$WORKSPACE" E2E_WORKSPACE="$WORKSPACE" \
   E2E_OUTPUT="$OUT" E2E_BROWSER_PROFILE="$RUN/browser-profile" E2E_SETTINGS="$RUN/user-data/User/settings.json" \
-  E2E_PYTHON_WITHOUT_HPO="$RUN/python-without-hpo" \
+  E2E_PYTHON_WITHOUT_HPO="$RUN/python-without-hpo" E2E_DOCS_IMAGE="${HPO_E2E_DOCS_IMAGE:-$REPO/docs/images/vscode-results-charts.png}" \
   node "$HERE/test.mjs"
 log "passed"

@@ -2,7 +2,7 @@
 // user would: open the typo example, see the `step"` error in Problems, apply the quick fix,
 // preview the search space, run a tiny experiment and see its results. Started by run.sh.
 import { createRequire } from "node:module";
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
@@ -320,7 +320,7 @@ try {
     await shot("run-progress");
     const frame = await until(
       "the results webview",
-      () => frameWith("table.trials", async (f) => (await f.locator("table.trials tbody tr").count()) === 3),
+      () => frameWith("table.trials", async (f) => (await f.locator("table.trials tbody tr").count()) === 3 && (await f.locator(".summary .state").innerText()).trim() === "complete"),
       120000,
       500,
     );
@@ -485,6 +485,82 @@ try {
     await shot("history-resumed");
     return `Show results: "${shownRun}"; picker: ${picks.join(" | ")}; resume: ${command}; after Resume: ${trialsDone.length} trials in the same folder`;
   });
+  await step("a run with early stopping: live charts in the results view, pruned trials, epochs saved", async () => {
+    await runCommand("Notifications: Clear All Notifications");
+    await openFile("curves.hpo.yaml");
+    await runCommand("HPO: Run experiment");
+    const progress = new Set();
+    let live = null;
+    const frame = await until(
+      "the complete results with charts",
+      async () => {
+        for (const t of await page.locator(".notifications-toasts .notification-toast", { hasText: "curves.hpo.yaml" }).allInnerTexts().catch(() => [])) progress.add(t.replace(/\s+/g, " ").trim());
+        return frameWith("#charts", async (f) => {
+          if (!(await f.locator("h1").innerText()).includes("curves.hpo.yaml")) return false;
+          const state = (await f.locator(".summary .state").innerText()).trim();
+          const charts = await f.locator("#charts .chart .main-svg").count();
+          if (state === "running" && charts > 0 && !live) live = `${await f.locator("table.trials tbody tr").count()} trials, ${charts} chart layers`;
+          return state === "complete";
+        });
+      },
+      240000,
+      400,
+    );
+    if (!live) throw new Error("the results view never showed charts while the run was going");
+    const pruned = [...progress].find((t) => /pruned at epoch \d/.test(t));
+    if (!pruned) throw new Error(`no progress line named a pruned trial: ${JSON.stringify([...progress])}`);
+    await until("the three charts drawn", async () => (await frame.locator("#charts").getAttribute("data-rendered")) === "3", 20000);
+    const charts = {};
+    for (const id of ["history", "parallel-0", "curves-0"]) {
+      const chart = frame.locator(`#charts .chart[data-chart="${id}"]`);
+      charts[id] = { svg: await chart.locator("svg.main-svg").count(), traces: await chart.locator("g.trace").count(), title: (await chart.locator(".gtitle").first().textContent()) ?? "" };
+      if (!charts[id].svg || !charts[id].traces) throw new Error(`chart ${id} not rendered: ${JSON.stringify(charts[id])}`);
+    }
+    const curveLines = await frame.locator('#charts .chart[data-chart="curves-0"] g.trace.scatter path.js-line').count();
+    if (curveLines < 5) throw new Error(`expected a learning curve per finished trial, got ${curveLines} lines`);
+    const ticks = await frame.locator('#charts .chart[data-chart="parallel-0"] .xtick text').allTextContents();
+    if (!ticks.includes("units (log)") || !ticks.includes("optimizer")) throw new Error(`parallel coordinates axes: ${JSON.stringify(ticks)}`);
+    const labels = await frame.locator('#charts .chart[data-chart="parallel-0"] .annotation-text').allTextContents();
+    if (!labels.includes("adam") || !labels.includes("sgd")) throw new Error(`categorical axis labels: ${JSON.stringify(labels)}`);
+    const count = (await frame.locator(".summary .pruned-count").innerText()).trim();
+    const saved = (await frame.locator("p.pruning").innerText()).trim();
+    if (!/^\d+ pruned$/.test(count) || !/saved \d+% of epochs/.test(saved)) throw new Error(`summary: "${count}", "${saved}"`);
+    const rows = await frame.locator("table.trials tr.pruned td.trial-state").allInnerTexts();
+    if (!rows.length || !rows.every((r) => /^pruned at epoch \d+$/.test(r.trim()))) throw new Error(`pruned rows: ${JSON.stringify(rows)}`);
+    const channel = (await page.locator(".part.panel .monaco-editor .view-lines").allInnerTexts().catch(() => [])).join("\n").replace(/\u00a0/g, " ");
+    // the picture for the docs: the results view alone (its tab group maximized, no panel)
+    // (double-clicking a tab expands its group; Ctrl+J hides the panel, Ctrl+B the side bar)
+    const tab = page.locator(".tabs-container .tab", { hasText: "Results: curves.hpo.yaml" }).first();
+    await page.keyboard.press("Control+J");
+    await page.keyboard.press("Control+B");
+    await tab.dblclick();
+    await sleep(2500); // plotly redraws at the new size
+    const picture = await shot("results-charts");
+    if (process.env.E2E_DOCS_IMAGE) copyFileSync(picture, process.env.E2E_DOCS_IMAGE);
+    await tab.dblclick();
+    await page.keyboard.press("Control+B");
+    return `live: ${live}; progress: "${pruned}"; ${count}, "${saved}"; charts ${JSON.stringify(charts)}; ${curveLines} curves; trial log ${/trial \d pruned at epoch \d/.test(channel) ? "names" : "does not show"} pruned trials`;
+  });
+
+  await step("HPO: Open dashboard starts hpo dashboard on 127.0.0.1 for the shown run, and it answers", async () => {
+    await runCommand("Notifications: Clear All Notifications");
+    const pagesBefore = browser.pages().length;
+    await runCommand("HPO: Open dashboard");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /dashboard of .* at http:\/\/127\.0\.0\.1:\d+\/dashboard\// }).first();
+    await toast.waitFor({ timeout: 90000 });
+    const text = (await toast.innerText()).replace(/\s+/g, " ").trim();
+    const url = /http:\/\/127\.0\.0\.1:\d+\/dashboard\//.exec(text)[0];
+    if (!/curves\.hpo/.test(text)) throw new Error(`the dashboard is not of the shown run: ${text}`);
+    const response = await fetch(url);
+    const body = await response.text();
+    if (response.status !== 200 || !/<html/i.test(body)) throw new Error(`${url} answered ${response.status}`);
+    const api = await fetch(new globalThis.URL("/api/studies", url));
+    const studies = api.ok ? await api.json() : null;
+    await shot("dashboard-started");
+    for (const extra of browser.pages().slice(pagesBefore)) await extra.close().catch(() => undefined);
+    return `${url} answered ${response.status} (${body.length} bytes); /api/studies: ${api.status}${studies ? ` ${JSON.stringify(studies).slice(0, 120)}` : ""}`;
+  });
+
   await step("a Python without the hpo package gets one clear message with the install command", async () => {
     // As a user would: the Settings editor, search the setting, type the other interpreter.
     await runCommand("Preferences: Open User Settings");

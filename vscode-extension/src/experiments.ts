@@ -14,8 +14,13 @@ import {
   type WorkDoneProgressReport,
   type WorkDoneProgressEnd,
 } from "vscode-languageclient/node";
+import { randomBytes } from "node:crypto";
+import { chartFigures } from "./charts";
 import { ClientCommands, Notifications, ServerCommands, type ExperimentOutput, type RunInfo, type RunSummary, type TrialFinished } from "./protocol";
-import { renderResultsHtml, sortTrials, trialLogLine, formatValue } from "./render";
+import { renderResultsHead, renderResultsHtml, renderResultsTables, sortTrials, trialLogLine, formatValue } from "./render";
+
+/** Shortest pause between two live refreshes of the results view during a run (ms). */
+export const LIVE_REFRESH_MS = 1500;
 
 /** `command:` URI for a link in the results webview. */
 function commandUri(command: string, args: unknown[]): string {
@@ -31,6 +36,20 @@ interface ActiveRun {
   uri: string;
   token: string;
   cancelled: boolean;
+  /** The manifest's file name (results view title). */
+  name: string;
+  /** The run's results root, once the server has named it (first finished trial). */
+  resultsDir?: string;
+  timer?: ReturnType<typeof setTimeout>;
+  lastRefresh: number;
+  /** Whether the results view was brought to the front for this run (once, without focus). */
+  revealed?: boolean;
+}
+
+/** The run the results view shows (for "HPO: Open dashboard"). */
+export interface ShownRun {
+  resultsDir: string;
+  manifest?: string;
 }
 
 export class ExperimentRunner implements vscode.Disposable {
@@ -39,8 +58,17 @@ export class ExperimentRunner implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private subscriptions: LspDisposable[] = [];
   private counter = 0;
+  /** The run the results view shows. */
+  shown: ShownRun | undefined;
+  /** Whether the results view's script has said it listens (it loses messages before that). */
+  private panelReady = false;
+  /** The newest update of the results view: sent once its script is ready (again after it was hidden). */
+  private latest: unknown;
 
-  constructor(private readonly log: vscode.OutputChannel) {}
+  constructor(
+    private readonly log: vscode.OutputChannel,
+    private readonly extensionUri: vscode.Uri,
+  ) {}
 
   setClient(client: LanguageClient): void {
     this.subscriptions.forEach((d) => d.dispose());
@@ -48,6 +76,11 @@ export class ExperimentRunner implements vscode.Disposable {
     this.subscriptions = [
       client.onNotification(Notifications.trialFinished, (t: TrialFinished) => {
         this.log.appendLine(trialLogLine(t, t.objective_name));
+        const run = this.active;
+        if (run && t.uri === run.uri && t.results_dir) {
+          run.resultsDir = t.results_dir;
+          this.scheduleRefresh(run);
+        }
       }),
       client.onNotification(Notifications.experimentOutput, (o: ExperimentOutput) => {
         this.log.appendLine(o.line);
@@ -69,10 +102,10 @@ export class ExperimentRunner implements vscode.Disposable {
     }
     const uri = client.code2ProtocolConverter.asUri(doc.uri);
     const token = `hpo-run-${process.pid}-${Date.now()}-${++this.counter}`;
-    const run: ActiveRun = { uri, token, cancelled: false };
+    const name = path.basename(doc.fileName);
+    const run: ActiveRun = { uri, token, cancelled: false, name, lastRefresh: 0 };
     this.active = run;
     await vscode.commands.executeCommand("setContext", "hpo.experimentRunning", true);
-    const name = path.basename(doc.fileName);
     this.log.show(true);
     this.log.appendLine(`--- ${new Date().toISOString()} ${resume ? "resuming" : "running"} ${doc.fileName}${reference ? ` (reference ${reference})` : ""}${resume ? ` in ${resume}` : ""}`);
     try {
@@ -100,9 +133,12 @@ export class ExperimentRunner implements vscode.Disposable {
             })) as RunSummary | null;
           } finally {
             sub.dispose();
+            if (run.timer) clearTimeout(run.timer);
+            run.timer = undefined;
           }
         },
       );
+      this.active = undefined; // no live refresh after the final summary
       if (!summary) {
         this.log.appendLine("The server did not start a run.");
         return undefined;
@@ -132,6 +168,30 @@ export class ExperimentRunner implements vscode.Disposable {
     }
   }
 
+  /** Refreshes the results view with what the run has stored so far, at most every LIVE_REFRESH_MS. */
+  private scheduleRefresh(run: ActiveRun): void {
+    if (run.timer) return;
+    const wait = Math.max(0, run.lastRefresh + LIVE_REFRESH_MS - Date.now());
+    run.timer = setTimeout(() => void this.refresh(run), wait);
+  }
+
+  private async refresh(run: ActiveRun): Promise<void> {
+    const client = this.client;
+    run.lastRefresh = Date.now();
+    try {
+      if (!client || !run.resultsDir || this.active !== run) return;
+      const summary = (await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.results, arguments: [run.uri, run.resultsDir] })) as RunSummary | null;
+      if (summary && summary.trials?.length && this.active === run) {
+        this.showResults({ ...summary, state: "running" }, run.name, !run.revealed);
+        run.revealed = true;
+      }
+    } catch (error) {
+      this.log.appendLine(`Live results not refreshed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      run.timer = undefined;
+    }
+  }
+
   private async cancel(run: ActiveRun): Promise<void> {
     if (!this.client || run.cancelled) return;
     run.cancelled = true;
@@ -156,12 +216,12 @@ export class ExperimentRunner implements vscode.Disposable {
     return Array.isArray(runs) ? (runs as RunInfo[]) : [];
   }
 
-  /** A quick pick of the manifest's runs (time, state, trials, best); shows the one picked. */
-  async pickRun(doc: vscode.TextDocument): Promise<void> {
+  /** A quick pick of the manifest's runs (time, state, trials, best): the results folder picked. */
+  async chooseRun(doc: vscode.TextDocument, placeHolder = "Pick a run to show its results"): Promise<string | undefined> {
     const runs = await this.runs(doc);
     if (!runs.length) {
       void vscode.window.showInformationMessage(`HPO: no runs yet for ${path.basename(doc.fileName)}.`);
-      return;
+      return undefined;
     }
     const items = runs.map((run) => ({
       label: `${run.state === "complete" ? "$(pass)" : "$(debug-pause)"} ${when(run)}`,
@@ -169,8 +229,14 @@ export class ExperimentRunner implements vscode.Disposable {
       detail: run.results_dir,
       run,
     }));
-    const picked = await vscode.window.showQuickPick(items, { title: `Runs of ${path.basename(doc.fileName)}`, placeHolder: "Pick a run to show its results", matchOnDetail: true });
-    if (picked) await this.showStoredResults(doc, picked.run.results_dir);
+    const picked = await vscode.window.showQuickPick(items, { title: `Runs of ${path.basename(doc.fileName)}`, placeHolder, matchOnDetail: true });
+    return picked?.run.results_dir;
+  }
+
+  /** A quick pick of the manifest's runs; shows the one picked. */
+  async pickRun(doc: vscode.TextDocument): Promise<void> {
+    const dir = await this.chooseRun(doc);
+    if (dir) await this.showStoredResults(doc, dir);
   }
 
   async showStoredResults(doc: vscode.TextDocument, resultsDir?: string): Promise<void> {
@@ -195,24 +261,55 @@ export class ExperimentRunner implements vscode.Disposable {
     if (summary.best) this.log.appendLine(`Best: ${trialLogLine(summary.best, summary.objective)}`);
   }
 
-  private showResults(summary: RunSummary, title: string): void {
+  /** Shows `summary` in the results view; `reveal`: bring it to the front (without focus) even while running. */
+  private showResults(summary: RunSummary, title: string, reveal = false): void {
+    const media = [vscode.Uri.joinPath(this.extensionUri, "media"), vscode.Uri.joinPath(this.extensionUri, "dist", "media")];
+    let created = false;
     if (!this.panel) {
       this.panel = vscode.window.createWebviewPanel("hpo.results", `Results: ${title}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-        enableScripts: false,
+        enableScripts: true,
         enableFindWidget: true,
-        enableCommandUris: [ClientCommands.pickRun, ClientCommands.resume],
+        localResourceRoots: media,
+        enableCommandUris: [ClientCommands.pickRun, ClientCommands.resume, ClientCommands.dashboard],
       });
-      this.panel.onDidDispose(() => (this.panel = undefined));
+      this.panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.shown = undefined;
+        this.latest = undefined;
+      });
+      this.panel.webview.onDidReceiveMessage((message: { type?: string }) => {
+        if (message?.type !== "ready") return;
+        this.panelReady = true;
+        if (this.latest) void this.panel?.webview.postMessage(this.latest);
+      });
+      // a hidden webview is unloaded; shown again, it reloads its page and says "ready"
+      this.panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) this.panelReady = false;
+      });
+      created = true;
     } else {
       this.panel.title = `Results: ${title}`;
-      this.panel.reveal(undefined, true);
+      if (summary.state !== "running" || reveal) this.panel.reveal(undefined, true);
     }
+    const panel = this.panel;
+    this.shown = { resultsDir: summary.results_dir, manifest: summary.manifest };
     const doc = summary.manifest ? vscode.Uri.file(summary.manifest).toString() : summary.uri;
     const links = {
       pickRun: commandUri(ClientCommands.pickRun, [doc]),
       resume: summary.run?.resume ? commandUri(ClientCommands.resume, [doc, summary.run.results_dir]) : undefined,
+      dashboard: commandUri(ClientCommands.dashboard, [doc, summary.results_dir]),
     };
-    this.panel.webview.html = renderResultsHtml(summary, { title, cspSource: this.panel.webview.cspSource, links });
+    if (!created) {
+      // in place: the charts are redrawn with Plotly.react (zoom and hover stay)
+      this.latest = { type: "update", head: renderResultsHead(summary, { title, links }), tables: renderResultsTables(summary), figures: chartFigures(summary.charts) };
+      if (this.panelReady) void panel.webview.postMessage(this.latest);
+      return;
+    }
+    this.panelReady = false;
+    this.latest = undefined;
+    const webview = panel.webview;
+    const scripts = [vscode.Uri.joinPath(this.extensionUri, "dist", "media", "plotly-strict.min.js"), vscode.Uri.joinPath(this.extensionUri, "media", "results.js")].map((u) => webview.asWebviewUri(u).toString());
+    webview.html = renderResultsHtml(summary, { title, cspSource: webview.cspSource, nonce: randomBytes(16).toString("base64"), scripts, links });
   }
 
   dispose(): void {

@@ -18,6 +18,7 @@ import {
   State,
   TransportKind,
 } from "vscode-languageclient/node";
+import { DashboardLauncher } from "./dashboard";
 import { ExperimentRunner } from "./experiments";
 import { ManifestLanguage } from "./languages";
 import { MANIFEST_LANGUAGE, isManifest } from "./manifest";
@@ -28,6 +29,7 @@ import { renderPreviewHtml } from "./render";
 let client: LanguageClient | undefined;
 let startError: string | undefined;
 let runner: ExperimentRunner | undefined;
+let dashboards: DashboardLauncher | undefined;
 let languages: ManifestLanguage | undefined;
 
 export function isManifestDocument(doc: vscode.TextDocument): boolean {
@@ -286,9 +288,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel("HPO");
   const trialLog = vscode.window.createOutputChannel("HPO Experiments");
   context.subscriptions.push(log, trialLog);
-  runner = new ExperimentRunner(trialLog);
+  runner = new ExperimentRunner(trialLog, context.extensionUri);
+  dashboards = new DashboardLauncher(trialLog, () => {
+    const s = settings();
+    return { python: serverCommand(s).python, serverPath: s.serverPath };
+  });
   languages = new ManifestLanguage(context.extensionPath, log);
-  context.subscriptions.push(runner, languages);
+  context.subscriptions.push(runner, dashboards, languages);
   const previews = new PreviewPanels();
 
   context.subscriptions.push(
@@ -321,6 +327,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
       await runner?.run(doc, undefined, dir);
     }),
+    vscode.commands.registerCommand(ClientCommands.dashboard, async (uri?: vscode.Uri | string, resultsDir?: string) => {
+      // the run given (the results view's link), else the one the results view shows, else pick one
+      let dir = typeof resultsDir === "string" ? resultsDir : runner?.shown?.resultsDir;
+      if (!dir) {
+        const doc = await manifestFor(uri);
+        if (doc && readyClient()) dir = await runner?.chooseRun(doc, "Pick a run to open in the dashboard");
+      }
+      if (dir) await dashboards?.open(dir);
+      else void vscode.window.showInformationMessage("HPO: no results to open in the dashboard. Run the experiment first (HPO: Run experiment).");
+    }),
     vscode.commands.registerCommand(ClientCommands.restart, async () => {
       const old = client;
       client = undefined;
@@ -346,6 +362,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
+  dashboards?.dispose();
   await runner?.stop();
   if (client) await client.stop();
 }

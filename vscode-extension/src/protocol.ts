@@ -9,6 +9,8 @@
  * - `hpo.experimentRuns` [uri] -> RunInfo[] (every run of the manifest, newest first)
  * - `hpo.runExperiment` [uri, reference?, {workDoneToken?, resume?: resultsDir}] (resume: continue that run)
  * Server notifications: `hpo/trialFinished` (TrialFinished), `hpo/experimentOutput` (ExperimentOutput).
+ * A RunSummary carries `charts` (ChartsJson: history, axes, learning curves per store) and
+ * `pruning` (early-stopping savings per reference).
  */
 
 export const ServerCommands = {
@@ -31,6 +33,7 @@ export const ClientCommands = {
   stop: "hpo.editor.stopExperiment",
   results: "hpo.editor.showResults",
   pickRun: "hpo.editor.pickRun",
+  dashboard: "hpo.editor.openDashboard",
   resume: "hpo.editor.resumeRun",
   restart: "hpo.editor.restartServer",
 } as const;
@@ -79,12 +82,64 @@ export interface TrialRow {
   metrics?: Record<string, JsonValue>;
   started_at?: number | null;
   ended_at?: number | null;
+  failure_reason?: string | null;
+  /** The step of the last value recorded while it ran (as the program wrote it). */
+  step_reached?: number | null;
+  /** Where the stopping rule stopped a pruned trial: "epoch 3". */
+  pruned_at?: string | null;
 }
 
 export interface TrialFinished extends TrialRow {
   uri: string;
   /** The metric that is the objective (e.g. "accuracy"). */
   objective_name?: string;
+  /** The results root of the run (for a live results view). */
+  results_dir?: string;
+}
+
+/** How a hyper-parameter is drawn: `log` for power ranges, `category` with its labels, else `linear`. */
+export interface ChartAxis {
+  name: string;
+  scale: "log" | "category" | "linear" | string;
+  categories: string[];
+  base: number;
+}
+
+export interface ChartTrial {
+  number: number;
+  state: string;
+  objective: number | null;
+  values: Record<string, JsonValue>;
+  step_reached?: number | null;
+  pruned_at?: string | null;
+}
+
+/** Early-stopping savings of one store (`hpo run`'s "saved N% of epochs"). */
+export interface PruningJson {
+  pruned: number;
+  steps_run: number | null;
+  steps_without_stopping: number | null;
+  saved_percent: number | null;
+  unit: string;
+}
+
+/** One store's chart data (`hpo_lsp.run_charts.store_charts`). */
+export interface StoreCharts {
+  reference: string;
+  objective: string;
+  maximize: boolean;
+  step_key: string | null;
+  axes: ChartAxis[];
+  trials: ChartTrial[];
+  best: number | null;
+  /** [trial number, best objective so far] after each complete trial. */
+  running_best: [number, number][];
+  curves: { number: number; state: string; points: [number, number][] }[];
+  pruning: PruningJson | null;
+}
+
+export interface ChartsJson {
+  stores: StoreCharts[];
 }
 
 export interface ExperimentOutput {
@@ -124,4 +179,7 @@ export interface RunSummary {
   runs?: number;
   /** An invalid manifest (state "invalid"): its first problems. */
   problems?: string[];
+  charts?: ChartsJson;
+  /** Reference -> early-stopping savings (`null`: no trial pruned). */
+  pruning?: Record<string, PruningJson | null>;
 }

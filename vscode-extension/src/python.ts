@@ -55,3 +55,23 @@ export function installCommand(python: string, projectDir?: string | null): stri
 export function missingPackageMessage(python: string, projectDir?: string | null): string {
   return `HPO: the hpo language server (Python module hpo_lsp) is not installed for ${python}. Install it from an hpo checkout: ${installCommand(python, projectDir)} — or set "hpo.python.interpreterPath".`;
 }
+
+/**
+ * The command that serves `hpo dashboard` on `folder` at 127.0.0.1 on a free port: with the
+ * server's Python (`python -m hpo_engine.cli`), else the `hpo` script beside the server command
+ * of `hpo.server.path` (a virtual environment's bin folder), else `python3`.
+ */
+export function dashboardCommand(python: string | null, serverPath: string, folder: string, exists: (p: string) => boolean = () => true): { command: string; args: string[] } {
+  const tail = ["dashboard", folder, "--host", "127.0.0.1", "--port", "0"];
+  if (python) return { command: python, args: ["-m", "hpo_engine.cli", ...tail] };
+  const slash = Math.max(serverPath.lastIndexOf("/"), serverPath.lastIndexOf("\\"));
+  const sibling = slash >= 0 ? `${serverPath.slice(0, slash + 1)}hpo` : "";
+  if (sibling && exists(sibling)) return { command: sibling, args: tail };
+  return { command: "python3", args: ["-m", "hpo_engine.cli", ...tail] };
+}
+
+/** The address `hpo dashboard` prints once it listens ("... at http://127.0.0.1:PORT/dashboard/ ..."). */
+export function dashboardUrl(output: string): string | null {
+  const match = /\bat (http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+\/\S*)/.exec(output);
+  return match ? match[1] : null;
+}

@@ -2,7 +2,8 @@
  * HTML for the preview and results webviews, built from the server's JSON.
  * No `vscode` import: unit-tested in node. Everything from the manifest is escaped.
  */
-import type { DimensionJson, JsonValue, ReferencePreview, RunSummary, SpaceJson, TrialRow } from "./protocol";
+import { chartFigures } from "./charts";
+import type { DimensionJson, JsonValue, PruningJson, ReferencePreview, RunSummary, SpaceJson, TrialRow } from "./protocol";
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -89,13 +90,25 @@ function dimensionValues(d: DimensionJson): string {
 
 export interface PageOptions {
   title: string;
-  /** Content-Security-Policy source of the webview (`webview.cspSource`); no scripts are used. */
+  /** Content-Security-Policy source of the webview (`webview.cspSource`). */
   cspSource?: string;
+  /** Nonce of the page's scripts (the only scripts the policy allows). */
   nonce?: string;
+  /** Webview URIs of the scripts to load (the extension's own files), in order. */
+  scripts?: string[];
+}
+
+/** The page's Content-Security-Policy: nothing but the extension's files and scripts with the nonce. */
+export function contentSecurityPolicy(options: PageOptions): string {
+  const source = options.cspSource ?? "'self'";
+  let csp = `default-src 'none'; style-src ${source} 'unsafe-inline';`;
+  if (options.nonce && options.scripts?.length) csp += ` img-src ${source} data:; font-src ${source}; script-src 'nonce-${options.nonce}';`;
+  return csp;
 }
 
 function page(options: PageOptions, body: string): string {
-  const csp = `default-src 'none'; style-src ${options.cspSource ?? "'self'"} 'unsafe-inline';`;
+  const csp = contentSecurityPolicy(options);
+  const scripts = options.nonce ? (options.scripts ?? []).map((src) => `<script nonce="${escapeHtml(options.nonce)}" src="${escapeHtml(src)}"></script>`).join("\n") : "";
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -114,10 +127,14 @@ tr.best td { font-weight: bold; }
 code { font-family: var(--vscode-editor-font-family); }
 a.button { display: inline-block; padding: 2px 12px; color: var(--vscode-button-foreground); background: var(--vscode-button-background); text-decoration: none; border-radius: 2px; }
 a.button:hover { background: var(--vscode-button-hoverBackground); }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 0.5em 1em; margin: 0.5em 0 1em; }
+.chart { min-height: 360px; border: 1px solid var(--vscode-panel-border, #8884); }
+.chart-error { color: var(--vscode-errorForeground); }
 </style>
 </head>
 <body>
 ${body}
+${scripts}
 </body>
 </html>`;
 }
@@ -193,33 +210,66 @@ export interface ResultsLinks {
   pickRun?: string;
   /** `command:` URI that resumes the shown run (only used when the run can be resumed). */
   resume?: string;
+  /** `command:` URI that opens `hpo dashboard` on the shown run. */
+  dashboard?: string;
 }
 
-/** The results page: which run, the best configuration, then every trial sorted by objective. */
-export function renderResultsHtml(summary: RunSummary, options: PageOptions & { links?: ResultsLinks }): string {
+/** "2 trials pruned: 12 of 36 epochs run, saved 67% of epochs" (as `hpo run` prints it). */
+export function pruningText(p: PruningJson, reference?: string): string {
+  const who = reference ? `${reference}: ` : "";
+  const trials = `${p.pruned} trial${p.pruned === 1 ? "" : "s"} pruned`;
+  if (p.steps_run === null || !p.steps_without_stopping) return `${who}${trials}`;
+  return `${who}${trials}: ${p.steps_run} of ${p.steps_without_stopping} ${p.unit} run, saved ${p.saved_percent}% of ${p.unit}`;
+}
+
+/** The state cell of a trial: `pruned at epoch 3` for a pruned one. */
+export function stateText(t: TrialRow): string {
+  return t.state === "pruned" && t.pruned_at ? `pruned at ${t.pruned_at}` : t.state;
+}
+
+/** What the results page shows above the charts: which run, its counts, links, early-stopping savings. */
+export function renderResultsHead(summary: RunSummary, options: { title: string; links?: ResultsLinks }): string {
   const maximize = summary.maximize ?? true;
-  const trials = sortTrials(summary.trials ?? [], maximize);
-  const best = summary.best ?? trials.find((t) => typeof t.objective === "number") ?? null;
+  const trials = summary.trials ?? [];
   const objective = summary.objective ?? "objective";
-  const names = Array.from(new Set(trials.flatMap((t) => Object.keys(t.values ?? {}))));
   const parts: string[] = [`<h1>Results — ${escapeHtml(options.title)}</h1>`];
   const done = trials.filter((t) => t.state === "complete").length;
+  const pruned = trials.filter((t) => t.state === "pruned").length;
+  const failed = trials.filter((t) => t.state === "failed").length;
+  const counts = [`${done} complete`, pruned ? `<span class="pruned-count">${pruned} pruned</span>` : "", failed ? `${failed} failed` : ""].filter(Boolean).join(", ");
   parts.push(
-    `<p class="summary">Run <strong class="state">${escapeHtml(summary.state)}</strong>: ${trials.length} trials, ${done} complete · ` +
+    `<p class="summary">Run <strong class="state">${escapeHtml(summary.state)}</strong>: ${trials.length} trials, ${counts} · ` +
       `${maximize ? "maximize" : "minimize"} <code>${escapeHtml(objective)}</code> · results in <code>${escapeHtml(summary.results_dir)}</code></p>`,
   );
+  const savings = Object.entries(summary.pruning ?? {}).filter((e): e is [string, PruningJson] => e[1] !== null);
+  for (const [reference, p] of savings) {
+    parts.push(`<p class="pruning">${escapeHtml(pruningText(p, savings.length > 1 ? reference : undefined))}</p>`);
+  }
   if (summary.message) parts.push(`<p class="message">${escapeHtml(summary.message)}</p>`);
   const links = options.links ?? {};
   if (summary.run) {
     const count = summary.runs ?? 1;
     const pick = links.pickRun ? ` · <a class="pick-run" href="${escapeHtml(links.pickRun)}">Pick a run… (${count})</a>` : "";
-    parts.push(`<p class="run">Showing the ${escapeHtml(summary.run.label)}${pick}</p>`);
+    const dashboard = links.dashboard ? ` · <a class="open-dashboard" href="${escapeHtml(links.dashboard)}">Open dashboard</a>` : "";
+    parts.push(`<p class="run">Showing the ${escapeHtml(summary.run.label)}${pick}${dashboard}</p>`);
   }
   const resume = summary.run?.resume;
-  if (resume) {
+  if (resume && summary.state !== "running") {
     const button = links.resume ? `<a class="button resume" role="button" href="${escapeHtml(links.resume)}">Resume</a> ` : "";
     parts.push(`<p class="resume">${button}This run is not finished; to continue it: <code class="resume-command">${escapeHtml(resume.text)}</code></p>`);
   }
+  return parts.join("\n");
+}
+
+/** The best configuration and every trial sorted by objective (state, step reached, values). */
+export function renderResultsTables(summary: RunSummary): string {
+  const maximize = summary.maximize ?? true;
+  const trials = sortTrials(summary.trials ?? [], maximize);
+  const best = summary.best ?? trials.find((t) => t.state === "complete" && typeof t.objective === "number") ?? null;
+  const objective = summary.objective ?? "objective";
+  const names = Array.from(new Set(trials.flatMap((t) => Object.keys(t.values ?? {}))));
+  const steps = trials.some((t) => t.step_reached !== null && t.step_reached !== undefined);
+  const parts: string[] = [];
   if (best) {
     parts.push(`<h2>Best configuration</h2>`);
     parts.push(`<table class="best"><tbody>`);
@@ -236,17 +286,40 @@ export function renderResultsHtml(summary: RunSummary, options: PageOptions & { 
   parts.push(`<h2>Trials</h2>`);
   parts.push(
     `<table class="trials"><thead><tr><th>reference</th><th>trial</th><th>state</th><th>${escapeHtml(objective)}</th>` +
-      `${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}</tr></thead><tbody>`,
+      `${steps ? "<th>step reached</th>" : ""}${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}</tr></thead><tbody>`,
   );
   for (const t of trials) {
     const isBest = best !== null && t.reference === best.reference && t.number === best.number;
+    const cls = [isBest ? "best" : "", t.state === "pruned" ? "pruned muted" : ""].filter(Boolean).join(" ");
     parts.push(
-      `<tr class="${isBest ? "best" : ""}"><td>${escapeHtml(t.reference)}</td><td class="num">${escapeHtml(t.number)}</td>` +
-        `<td>${escapeHtml(t.state)}</td><td class="num">${escapeHtml(formatValue(t.objective))}</td>` +
+      `<tr class="${cls}"><td>${escapeHtml(t.reference)}</td><td class="num">${escapeHtml(t.number)}</td>` +
+        `<td class="trial-state">${escapeHtml(stateText(t))}</td><td class="num">${escapeHtml(formatValue(t.objective))}</td>` +
+        `${steps ? `<td class="num step">${escapeHtml(formatValue(t.step_reached))}</td>` : ""}` +
         `${names.map((n) => `<td class="num">${escapeHtml(displayValue((t.values ?? {})[n] as JsonValue))}</td>`).join("")}</tr>`,
     );
   }
   parts.push(`</tbody></table>`);
+  return parts.join("\n");
+}
+
+/** JSON for a `<script type="application/json">` block (no `</script>` can close it early). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+}
+
+/**
+ * The results page: which run, the charts (history, parallel coordinates, learning curves;
+ * drawn by the page's scripts from the JSON block `#hpo-figures`), the best configuration,
+ * then every trial sorted by objective. Without scripts (no nonce) the charts are left out.
+ */
+export function renderResultsHtml(summary: RunSummary, options: PageOptions & { links?: ResultsLinks }): string {
+  const charts = options.nonce && options.scripts?.length ? chartFigures(summary.charts) : [];
+  const parts = [`<div id="head">${renderResultsHead(summary, options)}</div>`];
+  if (options.nonce && options.scripts?.length) {
+    parts.push(`<section id="charts" class="charts" aria-label="charts"></section>`);
+    parts.push(`<script type="application/json" id="hpo-figures">${scriptJson(charts)}</script>`);
+  }
+  parts.push(`<div id="tables">${renderResultsTables(summary)}</div>`);
   return page(options, parts.join("\n"));
 }
 
@@ -256,5 +329,9 @@ export function trialLogLine(t: TrialRow, objectiveName?: string | null): string
     .map(([k, v]) => `${k}=${displayValue(v)}`)
     .join(" ");
   const obj = t.objective === null || t.objective === undefined ? "" : ` ${objectiveName ?? "objective"}=${formatValue(t.objective)}`;
+  if (t.state === "pruned") {
+    // as `hpo run` prints it: "trial 7 pruned at epoch 3  accuracy=0.41"
+    return `[${t.reference}] trial ${t.number} ${stateText(t)} ${obj.trimStart()}  ${values}`.trimEnd();
+  }
   return `[${t.reference}] trial ${t.number} ${t.state}${obj} ${values}`.trimEnd();
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import type { RunSummary, SpaceJson, TrialRow } from "../src/protocol";
-import { displayValue, escapeHtml, formatValue, normalizePreview, renderPreviewHtml, renderResultsHtml, sortTrials, trialLogLine } from "../src/render";
+import { contentSecurityPolicy, displayValue, escapeHtml, formatValue, normalizePreview, pruningText, renderPreviewHtml, renderResultsHtml, scriptJson, sortTrials, trialLogLine } from "../src/render";
 
 // What hpo_engine's SearchSpace.to_json() gives for the seed manifest (trimmed to two dimensions).
 const space: SpaceJson = {
@@ -167,4 +167,48 @@ test("the results page names its run, links the picker and offers Resume for an 
 test("a preview of a manifest with a syntax error names the error", () => {
   const html = renderPreviewHtml({ uri: "u", sections: [], error: "line 3: could not parse" }, { title: "t" });
   assert.match(html, /the manifest has an error, line 3: could not parse/);
+});
+
+const pruned: TrialRow = { reference: "m", number: 7, values: { lr: 0.5 }, state: "pruned", objective: 0.41, step_reached: 3, pruned_at: "epoch 3" };
+
+test("pruned trials: state, step reached, count and the epochs saved", () => {
+  const summary: RunSummary = {
+    uri: "u", results_dir: "d", state: "complete", objective: "accuracy", maximize: true, trials: [...trials, pruned], best: trials[2],
+    pruning: { m: { pruned: 1, steps_run: 12, steps_without_stopping: 36, saved_percent: 67, unit: "epochs" } },
+  };
+  const html = renderResultsHtml(summary, { title: "t" });
+  assert.match(html, /5 trials, 3 complete, <span class="pruned-count">1 pruned<\/span>, 1 failed/);
+  assert.match(html, /<p class="pruning">1 trial pruned: 12 of 36 epochs run, saved 67% of epochs<\/p>/);
+  assert.match(html, /<tr class="pruned muted"><td>m<\/td><td class="num">7<\/td><td class="trial-state">pruned at epoch 3<\/td><td class="num">0\.41<\/td><td class="num step">3<\/td>/);
+  assert.match(html, /<th>step reached<\/th>/);
+  assert.equal(trialLogLine(pruned, "accuracy"), "[m] trial 7 pruned at epoch 3 accuracy=0.41  lr=0.5");
+  assert.equal(pruningText({ pruned: 2, steps_run: null, steps_without_stopping: null, saved_percent: null, unit: "steps" }, "r"), "r: 2 trials pruned");
+});
+
+test("the results page with charts: scripts only with the nonce, from the extension, figures as JSON", () => {
+  const store = { reference: "m", objective: "accuracy", maximize: true, step_key: null, axes: [{ name: "lr", scale: "linear", categories: [], base: 10 }], trials: trials.map((t) => ({ ...t })), best: 2, running_best: [[0, 0.5], [2, 0.9]] as [number, number][], curves: [], pruning: null };
+  const summary: RunSummary = { uri: "u", results_dir: "d", state: "complete", objective: "accuracy", maximize: true, trials, best: trials[2], charts: { stores: [store] } };
+  const options = { title: "t", cspSource: "https://x.vscode-cdn.net", nonce: "abc123", scripts: ["https://x.vscode-cdn.net/dist/media/plotly-strict.min.js", "https://x.vscode-cdn.net/media/results.js"] };
+  const html = renderResultsHtml(summary, options);
+  const csp = contentSecurityPolicy(options);
+  assert.equal(csp, "default-src 'none'; style-src https://x.vscode-cdn.net 'unsafe-inline'; img-src https://x.vscode-cdn.net data:; font-src https://x.vscode-cdn.net; script-src 'nonce-abc123';");
+  assert.doesNotMatch(csp, /unsafe-eval|http:|\*/);
+  const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
+  assert.equal(scripts.length, 3);
+  assert.deepEqual(scripts.filter((a) => a.includes("src=")).map((a) => /nonce="abc123"/.test(a)), [true, true]);
+  const block = /<script type="application\/json" id="hpo-figures">(.*?)<\/script>/s.exec(html);
+  assert.ok(block);
+  const figures = JSON.parse(block[1]) as { id: string }[];
+  assert.deepEqual(figures.map((f) => f.id), ["history", "parallel-0"]);
+  assert.match(html, /<section id="charts"/);
+  // without a nonce: no scripts at all, no charts section
+  const plain = renderResultsHtml(summary, { title: "t" });
+  assert.doesNotMatch(plain, /<script|id="charts"/);
+  assert.match(contentSecurityPolicy({ title: "t" }), /^default-src 'none'; style-src 'self' 'unsafe-inline';$/);
+});
+
+test("scriptJson cannot close its script block", () => {
+  const text = scriptJson({ name: "</script><script>alert(1)</script>&" });
+  assert.doesNotMatch(text, /<|>|&/);
+  assert.deepEqual(JSON.parse(text), { name: "</script><script>alert(1)</script>&" });
 });
