@@ -3,7 +3,9 @@
 A command's module is imported only when that command runs: ``hpo validate`` does not pay for
 the engine (the scheduler, numpy, optuna), and ``hpo --help`` lists every command from the
 one-line summaries in :data:`COMMANDS` without importing any of them. This is click's documented
-lazy-loading pattern (a group overriding ``resolve_command``) on typer's public ``TyperGroup``.
+lazy loading of subcommands, on typer's public ``TyperGroup``: the group overrides
+``resolve_command`` (a documented ``Group`` method; click's own example overrides ``get_command``,
+which the help listing calls too, and would import every command to list it).
 """
 
 from __future__ import annotations
