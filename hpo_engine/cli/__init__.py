@@ -1,11 +1,8 @@
-"""Command-line interface ``hpo``. Importing a ``*_cmd`` module registers its command on :data:`app`."""
+"""Command-line interface ``hpo``: :data:`app` (see :mod:`hpo_engine.cli.app`), each command's module imported when it runs."""
 
 from __future__ import annotations
 
 from hpo_engine.cli.app import app
-from hpo_engine.cli import validate_cmd, preview_cmd  # noqa: F401  (register commands)
-from hpo_engine.cli import run_cmd, results_cmd, plot_cmd, sync_cmd  # noqa: F401  (register engine commands)
-from hpo_engine.cli import export_cmd, dashboard_cmd  # noqa: F401  (register analysis commands)
 
 __all__ = ["app", "main"]
 

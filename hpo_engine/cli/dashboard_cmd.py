@@ -9,14 +9,11 @@ import typer
 
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
-from hpo_engine.cli.app import app
-from hpo_engine.cli.reporting import error_console
-from hpo_engine.cli.run_cmd import report_hpo_error
+from hpo_engine.cli.reporting import error_console, report_hpo_error
 
 __all__ = ["dashboard_command"]
 
 
-@app.command("dashboard")
 def dashboard_command(
     path: Annotated[Path, typer.Argument(help="A results folder (a store, an experiment or the results root) or a manifest.")] = DEFAULT_RESULTS_ROOT,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: a free one).")] = 8080,

@@ -10,9 +10,7 @@ import typer
 
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
-from hpo_engine.cli.app import app
-from hpo_engine.cli.reporting import error_console
-from hpo_engine.cli.run_cmd import report_hpo_error
+from hpo_engine.cli.reporting import error_console, report_hpo_error
 
 __all__ = ["export_command"]
 
@@ -22,7 +20,6 @@ class ExportFormat(str, Enum):
     json = "json"
 
 
-@app.command("export")
 def export_command(
     path: Annotated[Path, typer.Argument(help="A results folder (a store, an experiment or the results root) or a manifest.", show_default=False)],
     to: Annotated[Optional[str], typer.Option("--to", help="Optuna storage URL to write, e.g. sqlite:///study.db (one study per reference, named experiment/reference).", show_default=False)] = None,

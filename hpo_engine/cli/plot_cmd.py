@@ -10,9 +10,7 @@ import typer
 
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
-from hpo_engine.cli.app import app
-from hpo_engine.cli.reporting import error_console
-from hpo_engine.cli.run_cmd import report_hpo_error
+from hpo_engine.cli.reporting import error_console, report_hpo_error
 
 __all__ = ["plot_command"]
 
@@ -31,7 +29,6 @@ class Evaluator(str, Enum):
     fanova = "fanova"
 
 
-@app.command("plot")
 def plot_command(
     path: Annotated[Path, typer.Argument(help="A results folder (a store, an experiment or the results root) or a manifest.", show_default=False)],
     kind: Annotated[Optional[list[PlotKind]], typer.Option("--kind", "-k", help="Chart to draw (repeatable); default: a sheet of history, importance, parallel, curves, slice.", show_default=False)] = None,

@@ -22,7 +22,6 @@ from hpo_engine.errors import ManifestError
 from hpo_engine.manifest.model import TrainingReference
 from hpo_engine.cli.gc_pause import gc_paused
 from hpo_engine.manifest.validation import read_manifest_text, validate_text
-from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console, print_problems
 
 
@@ -79,7 +78,6 @@ def _cell(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-@app.command("preview")
 def preview_command(
     file: Annotated[Path, typer.Argument(help="Manifest file.", show_default=False)],
     reference: Annotated[str | None, typer.Option("--reference", help="Only this training reference.")] = None,

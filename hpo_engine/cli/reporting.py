@@ -1,16 +1,26 @@
-"""Printing problems the way compilers do: ``file:line:col: severity: message [code]`` (1-based)."""
+"""Printing problems the way compilers do (``file:line:col: severity: message [code]``, 1-based), and
+the commands' one-line errors (``hpo <command>: <message>`` on stderr)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
+from hpo_engine.errors import HpoError, ManifestError
 from hpo_engine.manifest.problems import Problem, Severity
 
-__all__ = ["format_problem", "problem_to_json", "print_problems", "summary_line", "error_console"]
+if TYPE_CHECKING:
+    from hpo_engine.manifest.model import Manifest
+
+__all__ = [
+    "format_problem", "problem_to_json", "print_problems", "summary_line", "error_console",
+    "report_error", "report_hpo_error", "load_manifest_or_exit",
+]
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -73,3 +83,31 @@ def summary_line(problems: Iterable[Problem]) -> str:
         if n:
             counts.append(f"{n} {word}{'s' if n != 1 and word != 'info' else ''}")
     return ", ".join(counts) if counts else "no problems"
+
+
+def report_error(console: Console, message: str, command: str = "run") -> None:
+    """One clear line on stderr: ``hpo <command>: <message>``."""
+    console.print(f"hpo {command}: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def report_hpo_error(console: Console, error: HpoError, command: str, path: Path) -> None:
+    """A manifest's problems as ``hpo validate`` prints them; any other error as one line."""
+    if isinstance(error, ManifestError) and error.problems:
+        print_problems(str(path), error.problems, console)
+    else:
+        report_error(console, str(error), command)
+
+
+def load_manifest_or_exit(path: Path, errors: Console) -> Manifest:
+    """The manifest at ``path``; on errors print validate's lines (or one line) and exit 1."""
+    from hpo_engine.manifest.validation import load_manifest
+    from hpo_engine.runner.run_control import EXIT_ERROR
+
+    try:
+        return load_manifest(path)
+    except ManifestError as exc:
+        if exc.problems:
+            print_problems(str(path), exc.problems, errors)
+        else:
+            report_error(errors, str(exc))
+        raise typer.Exit(EXIT_ERROR) from None

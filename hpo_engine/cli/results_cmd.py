@@ -12,9 +12,7 @@ from rich.console import Console
 
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
-from hpo_engine.cli.app import app
-from hpo_engine.cli.reporting import error_console
-from hpo_engine.cli.run_cmd import report_error, report_hpo_error
+from hpo_engine.cli.reporting import error_console, report_error, report_hpo_error
 
 __all__ = ["results_command", "DEFAULT_ROWS"]
 
@@ -28,7 +26,6 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
-@app.command("results")
 def results_command(
     path: Annotated[str, typer.Argument(help="A results folder (a store, an experiment or the results root), a manifest, or s3://BUCKET/PREFIX of uploaded results.", show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,

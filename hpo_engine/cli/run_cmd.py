@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from hpo_engine.runner.backends import BACKENDS
-from hpo_engine.errors import HpoError, ManifestError
+from hpo_engine.errors import HpoError
 from hpo_engine.runner.scheduler import (
     EXIT_ERROR,
     ReferenceSummary,
@@ -24,44 +24,11 @@ from hpo_engine.runner.scheduler import (
     run_manifest,
 )
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
-from hpo_engine.cli.app import app
-from hpo_engine.cli.reporting import error_console
+from hpo_engine.cli.reporting import error_console, load_manifest_or_exit, report_error
 
-__all__ = ["run_command", "report_error", "report_hpo_error", "load_manifest_or_exit"]
-
-
-def report_error(console: Console, message: str, command: str = "run") -> None:
-    """One clear line on stderr: ``hpo <command>: <message>``."""
-    console.print(f"hpo {command}: {message}", markup=False, highlight=False, soft_wrap=True)
+__all__ = ["run_command"]
 
 
-def report_hpo_error(console: Console, error: HpoError, command: str, path: Path) -> None:
-    """A manifest's problems as ``hpo validate`` prints them; any other error as one line."""
-    if isinstance(error, ManifestError) and error.problems:
-        from hpo_engine.cli.reporting import print_problems
-
-        print_problems(str(path), error.problems, console)
-    else:
-        report_error(console, str(error), command)
-
-
-def load_manifest_or_exit(path: Path, errors: Console):
-    """The manifest at ``path``; on errors print validate's lines (or one line) and exit 1."""
-    from hpo_engine.manifest.validation import load_manifest
-
-    try:
-        return load_manifest(path)
-    except ManifestError as exc:
-        if exc.problems:
-            from hpo_engine.cli.reporting import print_problems
-
-            print_problems(str(path), exc.problems, errors)
-        else:
-            report_error(errors, str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
-
-
-@app.command("run")
 def run_command(
     manifest: Annotated[Path, typer.Argument(help="The experiment manifest (YAML).", show_default=False)],
     reference: Annotated[Optional[str], typer.Option("--reference", help="Run only this training reference.")] = None,

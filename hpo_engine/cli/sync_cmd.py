@@ -10,14 +10,11 @@ from rich.console import Console
 
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import DEFAULT_RESULTS_ROOT
-from hpo_engine.cli.app import app
-from hpo_engine.cli.reporting import error_console
-from hpo_engine.cli.run_cmd import load_manifest_or_exit, report_error
+from hpo_engine.cli.reporting import error_console, load_manifest_or_exit, report_error
 
 __all__ = ["sync_command"]
 
 
-@app.command("sync")
 def sync_command(
     manifest: Annotated[Path, typer.Argument(help="The experiment manifest (YAML) whose training_results_reference is of type s3.", show_default=False)],
     reference: Annotated[Optional[str], typer.Option("--reference", help="Sync only this training reference.")] = None,

@@ -18,7 +18,6 @@ from hpo_engine.errors import ManifestError
 from hpo_engine.manifest.problems import Severity
 from hpo_engine.cli.gc_pause import gc_paused
 from hpo_engine.manifest.validation import read_manifest_text, validate_text
-from hpo_engine.cli.app import app
 from hpo_engine.cli.reporting import error_console, print_problems, problem_to_json, summary_line
 
 
@@ -27,7 +26,6 @@ class ProblemFormat(str, Enum):
     json = "json"
 
 
-@app.command("validate")
 def validate_command(
     files: Annotated[list[Path], typer.Argument(help="Manifest files to check.", show_default=False)],
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-import hpo_engine.cli  # noqa: F401  (registers the commands on the app)
 from hpo_engine.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -60,14 +60,48 @@ def reference_validator() -> Draft202012Validator:
     return Draft202012Validator(_reference_schema())
 
 
-@lru_cache(maxsize=1)
-def _fast_checks() -> tuple[Any, Any]:
-    """Compiled yes/no checks of the whole manifest and of one reference (fastjsonschema).
+@lru_cache(maxsize=2)
+def _fast_check(whole: bool) -> Any:
+    """The compiled yes/no check (fastjsonschema) of the whole manifest, or of one reference.
 
     They only answer "valid or not", ~10x faster than jsonschema; jsonschema then
     explains the parts that are not valid, so messages and positions are unchanged.
+    Each is compiled when first needed, without exception details (the code is ~4x
+    smaller and compiles in ~20 ms instead of ~60): a valid manifest never needs the
+    reference check, which matters to a short-lived ``hpo validate``.
     """
-    return fastjsonschema.compile(load_schema()), fastjsonschema.compile(_reference_schema())
+    return fastjsonschema.compile(_const_as_enum(load_schema() if whole else _reference_schema()), detailed_exceptions=False)
+
+
+#: Keywords whose value maps names (not keywords) to sub-schemas.
+_NAMED_SCHEMAS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+#: Keywords whose value is data, not a schema.
+_DATA_KEYWORDS = ("const", "enum", "default", "examples")
+
+
+def _const_as_enum(schema: Any) -> Any:
+    """``schema`` with every ``const: X`` written ``enum: [X]``: the same rule in JSON Schema, and
+    in fastjsonschema, which compares both alike. fastjsonschema 2.22 cannot generate a check
+    without exception details for ``const`` (``KeyError: 'definition_rule'``), but can for ``enum``."""
+    if isinstance(schema, list):
+        return [_const_as_enum(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _DATA_KEYWORDS:
+            out[key] = value
+        elif key in _NAMED_SCHEMAS and isinstance(value, dict):
+            out[key] = {name: _const_as_enum(item) for name, item in value.items()}
+        else:
+            out[key] = _const_as_enum(value)
+    if "const" in out:
+        const = out.pop("const")
+        if "enum" in out:
+            out["allOf"] = [*out.get("allOf", []), {"enum": [const]}]
+        else:
+            out["enum"] = [const]
+    return out
 
 
 def _fast_valid(check: Any, instance: Any) -> bool:
@@ -292,8 +326,7 @@ def schema_problems(document: SourceDocument) -> list[Problem]:
     """
     mapper = _Mapper(document)
     data = document.data
-    whole, one_reference = _fast_checks()
-    if _fast_valid(whole, data):
+    if _fast_valid(_fast_check(True), data):
         return []
     references = data.get("training_references") if isinstance(data, dict) else None
     if not isinstance(references, list) or not references:
@@ -304,7 +337,7 @@ def schema_problems(document: SourceDocument) -> list[Problem]:
         if list(error.absolute_path)[:1] != ["training_references"]:
             mapper.map(error)
     for index, reference in enumerate(references):
-        if _fast_valid(one_reference, reference):
+        if _fast_valid(_fast_check(False), reference):
             continue
         for error in reference_validator().iter_errors(reference):
             mapper.map(error, ("training_references", index))
