@@ -98,8 +98,8 @@ def report_hpo_error(console: Console, error: HpoError, command: str, path: Path
         report_error(console, str(error), command)
 
 
-def load_manifest_or_exit(path: Path, errors: Console) -> Manifest:
-    """The manifest at ``path``; on errors print validate's lines (or one line) and exit 1."""
+def load_manifest_or_exit(path: Path, errors: Console, command: str = "run") -> Manifest:
+    """The manifest at ``path``; on errors print validate's lines (or one line, ``hpo <command>: ...``) and exit 1."""
     from hpo_engine.manifest.validation import load_manifest
     from hpo_engine.runner.run_control import EXIT_ERROR
 
@@ -109,5 +109,5 @@ def load_manifest_or_exit(path: Path, errors: Console) -> Manifest:
         if exc.problems:
             print_problems(str(path), exc.problems, errors)
         else:
-            report_error(errors, str(exc))
+            report_error(errors, str(exc), command)
         raise typer.Exit(EXIT_ERROR) from None

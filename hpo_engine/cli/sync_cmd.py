@@ -29,7 +29,7 @@ def sync_command(
 
     errors = error_console()
     console = Console()
-    loaded = load_manifest_or_exit(manifest, errors)
+    loaded = load_manifest_or_exit(manifest, errors, "sync")
     pending_total = 0
     try:
         for ref in references_to_run(loaded, reference):

@@ -97,3 +97,10 @@ def test_run_random_imports_numpy_but_no_other_optimizer_or_storage_library(make
     assert len(experiment.rows()) == 1  # the trial ran
     assert "numpy" in modules  # random search draws with numpy's seeded generator
     assert not tops(modules) & (set(HEAVY) - {"numpy"})
+
+
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_an_unreadable_manifest_is_one_line_named_after_its_command(command: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [command, str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"hpo {command}: {tmp_path / 'missing.yaml'}: no such file"]
