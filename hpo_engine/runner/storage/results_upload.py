@@ -52,15 +52,22 @@ def trial_uploads(location: S3Location, folder: Path, number: int) -> list[Uploa
 
 
 def snapshot_store(folder: Path) -> Path:
-    """A consistent copy of the store (SQLite backup API) in ``<folder>/.upload/trials.sqlite``."""
+    """A consistent copy of the store (SQLite backup API) in ``<folder>/.upload/trials.sqlite``.
+
+    Written as ``trials.sqlite.part`` without fsyncs (``synchronous=OFF``) and renamed when
+    complete: a crash leaves a part file that the next snapshot replaces.
+    """
     target_dir = Path(folder) / SNAPSHOT_DIR
     target_dir.mkdir(exist_ok=True)
     target = target_dir / STORE_FILENAME
     partial = target_dir / (STORE_FILENAME + ".part")
     source = sqlite3.connect(f"file:{ResultStore.path_in(folder)}?mode=ro", uri=True)
     try:
+        partial.unlink(missing_ok=True)
         destination = sqlite3.connect(partial)
         try:
+            # a scratch copy, renamed into place when complete: no disk flushes while it is written
+            destination.execute("PRAGMA synchronous=OFF")
             source.backup(destination)
             destination.execute("PRAGMA journal_mode=DELETE")
         finally:
