@@ -1,9 +1,11 @@
 """What a run needs from storage, in one object the scheduler holds: see :func:`open_run_storage`.
 
-The scheduler makes four small calls: :func:`open_run_storage` before the store opens
+The scheduler makes five small calls: :func:`open_run_storage` before the store opens
 (credentials resolved, data synced, the definition fetcher ready), :meth:`RunStorage.start`
 once the store is open (a resumed run queues what earlier runs left pending),
-``uploads.trial_finished`` after each outcome, and ``uploads.finish`` at the end.
+``uploads.trials_launched`` each time it waits for trials (the first call makes the S3
+client in the background), ``uploads.trial_finished`` after each outcome, and
+``uploads.finish`` at the end.
 Without S3 in the manifest nothing here imports boto3 or starts a thread.
 """
 
