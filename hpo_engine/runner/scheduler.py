@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, make_backend
+from hpo_engine.runner.backends import TrialBackend, TrialOutcome, TrialSpec, backend_class, make_backend
 
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import HpoError, OptimizerError
@@ -215,6 +215,7 @@ class _ReferenceRun:
         return False
 
     def collect(self, store: ResultStore, backend: TrialBackend, optimizer: Optimizer | None, timeout: float) -> None:
+        self.storage.uploads.trials_launched()  # the uploader prepares its client now, off the way to the first launches
         outcomes = backend.wait(timeout)
         self.stopper.poll(store, backend, self.running)  # before the outcomes: a trial's last values while it is RUNNING
         for outcome in outcomes:
@@ -367,7 +368,8 @@ def run_reference(
     seed = options.seed if options.seed is not None else run.method.random_seed
     with locked(folder):
         # before the store exists: bad storage settings or definition must not leave an empty experiment behind
-        run.storage = open_run_storage(manifest, reference, folder, reporter, data_dir=run.data_dir)
+        on_nodes = backend_class(options.backend).data_on_nodes
+        run.storage = open_run_storage(manifest, reference, folder, reporter, data_dir=run.data_dir, data_on_nodes=on_nodes)
         run.data_dir = run.storage.data_dir
         run.definition_dir = resolve_definition(
             reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache",
@@ -390,6 +392,8 @@ def run_reference(
                 reporter.note(f"{which} running when the previous run stopped")
             run.stopper.replay(store)
             extra = stopping_backend_options(run.method.early_stopping, run.method.parameters, options.backend_options)
+            if run.storage.node_data is not None:
+                extra["data_source"] = run.storage.node_data
             backend = make_backend(options.backend, max_parallel=run.parallel, **extra)
             with open(folder / OPTIMIZER_LOG, "a", encoding="utf-8") as log, backend:
                 try:

@@ -83,6 +83,10 @@ class TrialBackend(ABC):
     """Runs trials somewhere and reports their outcomes; one instance per experiment run."""
 
     name: str = "abstract"
+    #: True when trials run on other machines: S3 training data is then not synced by the
+    #: driver but given to the backend as ``data_source`` (an :class:`~hpo_engine.runner.storage.config.S3Location`),
+    #: and synced on each machine before its first trial.
+    data_on_nodes: bool = False
 
     def start(self) -> None:
         """Acquire resources (processes, cluster connection). Called once before ``launch``."""

@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from hpo_engine.runner.backends.base import IntermediateValue, TrialBackend, Tri
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.backends.compute_resources import TrialResources, trial_resources, unsatisfiable_reason
 from hpo_engine.runner.backends.ray_packaging import pack_definition, unpack_outputs
+from hpo_engine.runner.storage.config import S3Location
+from hpo_engine.runner.storage.data_sync import NodeData
 
 __all__ = ["RayBackend", "IGNORE_GPUS_ENV", "RAY_MISSING"]
 
@@ -86,10 +89,14 @@ class RayBackend(TrialBackend):
     (``runtime_env`` ``py_modules``) unless ``ship_package`` is False, so the workers need
     Ray and Python, not hpo. ``ignore_gpus`` (default: ``$HPO_RAY_IGNORE_GPUS``) asks Ray
     for no GPU whatever ``compute_configuration`` says. ``temp_dir`` is Ray's session
-    folder of a private cluster (default: Ray's own).
+    folder of a private cluster (default: Ray's own). ``data_source``: S3 training data
+    that each trial's task syncs into its own node's cache before the trial starts
+    (:class:`~hpo_engine.runner.storage.data_sync.NodeData`, once per run and node).
     """
 
     name = "ray"
+    #: The scheduler gives S3 training data to the backend (``data_source``) instead of syncing it itself.
+    data_on_nodes = True
 
     def __init__(
         self,
@@ -102,6 +109,7 @@ class RayBackend(TrialBackend):
         ignore_gpus: bool | None = None,
         ship_package: bool = True,
         temp_dir: str | os.PathLike[str] | None = None,
+        data_source: S3Location | None = None,
     ) -> None:
         if max_parallel < 1:
             raise BackendError(f"max_parallel must be at least 1, got {max_parallel}")
@@ -115,6 +123,7 @@ class RayBackend(TrialBackend):
         self.ignore_gpus = ignore_gpus
         self.ship_package = ship_package
         self.temp_dir = None if temp_dir is None else str(temp_dir)
+        self._node_data = None if data_source is None else NodeData(data_source, uuid.uuid4().hex)
         self._ray: Any = None
         self._owns_cluster = False
         self._board: Any = None
@@ -235,7 +244,7 @@ class RayBackend(TrialBackend):
             options["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
                 placement_group=group, placement_group_bundle_index=0
             )
-        ref = self._task.options(**options).remote(spec, definition, self._board, self.kill_grace_seconds)
+        ref = self._task.options(**options).remote(spec, definition, self._board, self.kill_grace_seconds, self._node_data)
         self._inflight[spec.number] = _InFlight(spec=spec, ref=ref, placement_group=group)
 
     def wait(self, timeout: float | None = None) -> list[TrialOutcome]:

@@ -37,13 +37,16 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hpo_engine.errors import TrialError
+from hpo_engine.errors import StorageError, TrialError
 from hpo_engine.runner.trials.execute import collect_outcome, failed_to_start, launch_trial, prepare_trial
 from hpo_engine.runner.trials.process import stop_process_group, wait_process
 from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec
 from hpo_engine.runner.backends.ray_packaging import pack_outputs, unpack_definition, worker_root
+
+if TYPE_CHECKING:
+    from hpo_engine.runner.storage.data_sync import NodeData
 
 __all__ = [
     "WORKER_PID_ENV",
@@ -139,10 +142,13 @@ def run_trial_task(
     definition: bytes | None,
     board: Any,
     kill_grace_seconds: float,
+    data: "NodeData | None" = None,
 ) -> tuple[TrialOutcome, bytes]:
     """Run ``spec`` on this worker; return its outcome (worker paths) and its zipped outputs.
 
-    ``definition`` is the packed training definition (``None``: no definition). The
+    ``definition`` is the packed training definition (``None``: no definition). ``data``:
+    S3 training data synced into this node's cache before the trial starts (once per run
+    and node, under the cache's file lock), given to the trial as ``$DATA_DIR``. The
     command's ``PATH`` puts this worker's Python first, as the driver does for local
     trials. Never raises for the trial's own failure.
     """
@@ -160,10 +166,17 @@ def run_trial_task(
                 definition_dir = unpack_definition(definition, root / "definitions")
         except TrialError as exc:
             return failed_to_start(spec, f"could not start: {exc}"), b""
+        data_dir = spec.data_dir
+        if data is not None:
+            try:
+                data_dir = str(data.sync().folder)
+            except StorageError as exc:
+                return failed_to_start(spec, "could not start: " + data.location.connection.secrets.mask(exc)), b""
         local = dataclasses.replace(
             spec,
             trial_dir=folder / "trial",
             definition_dir=definition_dir,
+            data_dir=data_dir,
             extra_env=_worker_env(spec, ray),
         )
         outcome = _run(local, board, kill_grace_seconds, folder)

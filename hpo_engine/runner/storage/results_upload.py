@@ -52,15 +52,22 @@ def trial_uploads(location: S3Location, folder: Path, number: int) -> list[Uploa
 
 
 def snapshot_store(folder: Path) -> Path:
-    """A consistent copy of the store (SQLite backup API) in ``<folder>/.upload/trials.sqlite``."""
+    """A consistent copy of the store (SQLite backup API) in ``<folder>/.upload/trials.sqlite``.
+
+    Written as ``trials.sqlite.part`` without fsyncs (``synchronous=OFF``) and renamed when
+    complete: a crash leaves a part file that the next snapshot replaces.
+    """
     target_dir = Path(folder) / SNAPSHOT_DIR
     target_dir.mkdir(exist_ok=True)
     target = target_dir / STORE_FILENAME
     partial = target_dir / (STORE_FILENAME + ".part")
     source = sqlite3.connect(f"file:{ResultStore.path_in(folder)}?mode=ro", uri=True)
     try:
+        partial.unlink(missing_ok=True)
         destination = sqlite3.connect(partial)
         try:
+            # a scratch copy, renamed into place when complete: no disk flushes while it is written
+            destination.execute("PRAGMA synchronous=OFF")
             source.backup(destination)
             destination.execute("PRAGMA journal_mode=DELETE")
         finally:
@@ -96,6 +103,9 @@ class NoUploads:
     def trial_finished(self, record: TrialRecord) -> None:
         """Nothing to upload."""
 
+    def trials_launched(self) -> None:
+        """Nothing to prepare."""
+
     def finish(self, trials: list[TrialRecord]) -> list[Upload]:
         return []
 
@@ -118,6 +128,7 @@ class ResultsUploader(NoUploads):
         self._note = note
         self._bucket = None
         self._bucket_lock = threading.Lock()
+        self._preparing = threading.Event()
         self.queue = UploadQueue(self._put, UploadJournal(self.folder / JOURNAL_FILENAME), policy, lambda line: note(line, True))
 
     def _connect(self):
@@ -129,11 +140,23 @@ class ResultsUploader(NoUploads):
             return self._bucket
 
     def _prepare(self) -> None:
-        """Import boto3 and make the client while the first trial runs (an error resurfaces at the first upload)."""
+        """Import boto3 and make the client (an error resurfaces at the first upload)."""
         try:
             self._connect()
         except StorageError:
             pass
+
+    def trials_launched(self) -> None:
+        """The first trials are running and the scheduler waits: import boto3 and make the client now.
+
+        Not earlier: on the scheduler's way to its first launches (the optimizer's import,
+        the first spawns) the import would take the GIL from it and delay the first trials;
+        not later: the client is ready when the first trial's files are queued.
+        """
+        if self._preparing.is_set():  # called at every scheduler wait: once is enough
+            return
+        self._preparing.set()
+        threading.Thread(target=self._prepare, name="hpo-upload-connect", daemon=True).start()
 
     def _put(self, path: Path, key: str) -> None:
         self._connect().put_file(path, key)
@@ -143,8 +166,7 @@ class ResultsUploader(NoUploads):
         return f"s3://{self.location.bucket}/{store_prefix(self.location, self.folder)}"
 
     def resume(self, trials: Iterable[TrialRecord]) -> None:
-        """The store is open: make the client in the background; queue every finished trial's files not in the journal."""
-        threading.Thread(target=self._prepare, name="hpo-upload-connect", daemon=True).start()
+        """The store is open: queue every finished trial's files not in the journal (the client is made by the first upload)."""
         pending = self.queue.journal.pending(
             u for t in trials if t.finished for u in trial_uploads(self.location, self.folder, t.number)
         )

@@ -1,9 +1,11 @@
 """What a run needs from storage, in one object the scheduler holds: see :func:`open_run_storage`.
 
-The scheduler makes four small calls: :func:`open_run_storage` before the store opens
+The scheduler makes five small calls: :func:`open_run_storage` before the store opens
 (credentials resolved, data synced, the definition fetcher ready), :meth:`RunStorage.start`
 once the store is open (a resumed run queues what earlier runs left pending),
-``uploads.trial_finished`` after each outcome, and ``uploads.finish`` at the end.
+``uploads.trials_launched`` each time it waits for trials (the first call makes the S3
+client in the background), ``uploads.trial_finished`` after each outcome, and
+``uploads.finish`` at the end.
 Without S3 in the manifest nothing here imports boto3 or starts a thread.
 """
 
@@ -39,13 +41,16 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]
 class RunStorage:
     """Storage of one reference's run.
 
-    ``data_dir`` is the folder trials get as ``$DATA_DIR``; ``withheld_env`` names the
+    ``data_dir`` is the folder trials get as ``$DATA_DIR``; ``node_data`` is the S3 training
+    data a backend with ``data_on_nodes`` syncs on each of its machines instead (then
+    ``data_dir`` is ``None``); ``withheld_env`` names the
     environment variables holding credentials, removed from trial environments unless the
     command uses them; ``fetch_definition(url)`` returns a local archive for a remote
     ``training_definition_url`` (``None`` when the URL is not remote).
     """
 
     data_dir: str | None
+    node_data: S3Location | None = None
     uploads: NoUploads = field(default_factory=NoUploads)
     withheld_env: tuple[str, ...] = ()
     secrets: Secrets = field(default_factory=Secrets)
@@ -78,12 +83,15 @@ def open_run_storage(
     reporter: Any,
     *,
     data_dir: str | None,
+    data_on_nodes: bool = False,
 ) -> RunStorage:
     """Resolve the manifest's storage references for the run of ``reference`` in the store ``folder``.
 
     ``data_dir`` is the folder chosen so far (``--data-dir``, ``$DATA_DIR``, a local data
     reference); when it is ``None`` and the data reference is of type s3, the data is synced
-    into the cache and its folder used. Raises :class:`~hpo_engine.errors.StorageError`
+    into the cache and its folder used; with ``data_on_nodes`` (the Ray backend) it is only
+    checked to be listable here and handed over as ``node_data``, each node syncing its own
+    cache before its first trial. Raises :class:`~hpo_engine.errors.StorageError`
     (masked) for unset ``${VAR}`` references or an unreachable data bucket.
     """
     results = results_location(manifest.training_results_reference)
@@ -99,7 +107,14 @@ def open_run_storage(
     command = reference.command or ""
     used = {m.group(1) or m.group(2) for m in _VARIABLE.finditer(command)}
     withheld = tuple(name for name in referenced_variables(results, data) if name not in used)
-    if data is not None and data_dir is None:
+    node_data = None
+    if data is not None and data_dir is None and data_on_nodes:
+        from hpo_engine.runner.storage.data_sync import check_listable
+
+        check_listable(data)
+        reporter.note(f"training data {data.url}: synced by each Ray node into its own cache before its first trial")
+        node_data = data
+    elif data is not None and data_dir is None:
         from hpo_engine.runner.storage.data_sync import sync_data
 
         synced = sync_data(data, cache_root() / "data")
@@ -115,4 +130,4 @@ def open_run_storage(
     uploads: NoUploads = NoUploads()
     if results is not None:
         uploads = ResultsUploader(results, folder, lambda line, warning: reporter.note(secrets.mask(line), warning=warning))
-    return RunStorage(data_dir=data_dir, uploads=uploads, withheld_env=withheld, secrets=secrets, fetch_definition=fetch)
+    return RunStorage(data_dir=data_dir, node_data=node_data, uploads=uploads, withheld_env=withheld, secrets=secrets, fetch_definition=fetch)

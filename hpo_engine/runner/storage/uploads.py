@@ -2,10 +2,15 @@
 
 :class:`UploadJournal` is a JSON-lines file (``uploads.jsonl`` in the store folder):
 one line ``{"key": ..., "sha256": ..., "size": ...}`` per object whose upload the
-server acknowledged, appended and fsynced right after it. A file is *pending* when its
-key is not in the journal with the file's current sha256, so a resumed run or
-``hpo sync`` uploads exactly what is missing or changed, and nothing twice. A line
-torn by a crash is ignored (that object is uploaded again: once, never lost).
+server acknowledged, written (and flushed to the operating system) right after it, so a
+killed ``hpo run`` loses no line. The file is fsynced when the queue finishes or closes,
+not after every line: as durable as the store itself (SQLite ``synchronous=NORMAL``),
+without one disk flush per object on the upload path; a crash of the whole machine may
+lose the last lines, and those objects are uploaded again once (same key, same bytes).
+A file is *pending* when its key is not in the journal with the file's current sha256,
+so a resumed run or ``hpo sync`` uploads exactly what is missing or changed, and nothing
+twice. A line torn by a crash is ignored (that object is uploaded again: once, never
+lost). The sha256 of a file is computed once per size and modification time.
 
 :class:`UploadQueue` uploads on worker threads, off the trials' path. A transient
 error (connection refused, timeout, 5xx) is retried with exponential backoff
@@ -26,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from hpo_engine.errors import StorageError
 
@@ -68,6 +74,8 @@ class UploadJournal:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._done: dict[str, str] = {}
+        self._handle: IO[str] | None = None
+        self._hashes: dict[Path, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256)
         if self.path.is_file():
             for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
@@ -80,18 +88,41 @@ class UploadJournal:
         with self._lock:
             return self._done.get(key) == sha256
 
+    def sha256(self, path: Path) -> str:
+        """:func:`file_sha256` of ``path``, computed again only when its size or modification time changed."""
+        info = path.stat()
+        with self._lock:
+            known = self._hashes.get(path)
+        if known is not None and known[:2] == (info.st_size, info.st_mtime_ns):
+            return known[2]
+        digest = file_sha256(path)
+        with self._lock:
+            self._hashes[path] = (info.st_size, info.st_mtime_ns, digest)
+        return digest
+
     def record(self, key: str, sha256: str, size: int) -> None:
+        """Journal one acknowledged upload (written through to the operating system; fsynced by :meth:`sync`)."""
         line = json.dumps({"key": key, "sha256": sha256, "size": size}) + "\n"
         with self._lock:
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
+            if self._handle is None:
+                self._handle = open(self.path, "a", encoding="utf-8")
+            self._handle.write(line)
+            self._handle.flush()
             self._done[key] = sha256
+
+    def sync(self) -> None:
+        """fsync what was journaled and close the file (reopened by the next :meth:`record`)."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            try:
+                os.fsync(handle.fileno())
+            finally:
+                handle.close()
 
     def pending(self, uploads: Iterable[Upload]) -> list[Upload]:
         """The uploads whose file is not in the journal with its current content."""
-        return [u for u in uploads if u.path.is_file() and not self.is_done(u.key, file_sha256(u.path))]
+        return [u for u in uploads if u.path.is_file() and not self.is_done(u.key, self.sha256(u.path))]
 
 
 class UploadQueue:
@@ -148,7 +179,7 @@ class UploadQueue:
         if not item.path.is_file():
             return True  # removed meanwhile (a rerun set the folder aside): nothing to keep
         try:
-            sha = file_sha256(item.path)
+            sha = self.journal.sha256(item.path)
             size = item.path.stat().st_size
         except OSError:
             return True
@@ -201,3 +232,4 @@ class UploadQueue:
             self._items.put(None)
         for thread in self._threads:
             thread.join(timeout=30)
+        self.journal.sync()

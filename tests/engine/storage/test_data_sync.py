@@ -74,3 +74,44 @@ def test_data_reaches_trials_and_data_dir_overrides(tmp_path: Path, s3_server, s
     assert "fetched" not in again.stdout
     seen = [json.loads(p.read_text()) for p in sorted((tmp_path / "results2").rglob("data-seen.json"))]
     assert seen == [["mine.txt"], ["mine.txt"]]
+
+
+def test_a_run_token_syncs_once_per_machine_and_a_new_run_syncs_again(tmp_path: Path, s3_server) -> None:
+    client = s3_server.client()
+    client.create_bucket(Bucket="data")
+    client.put_object(Bucket="data", Key="sets/digits/train.csv", Body=b"a,b\n1,2\n")
+    first = sync_data(_location(s3_server), tmp_path / "cache", run_token="run-1")
+    assert (first.fetched, first.reused) == (1, 0)
+    client.put_object(Bucket="data", Key="sets/digits/train.csv", Body=b"a,b\n7,7,7\n")
+    # the same run on the same machine (another trial, another worker): the server is not asked again
+    again = sync_data(_location(s3_server), tmp_path / "cache", run_token="run-1")
+    assert (again.fetched, again.reused, again.folder) == (0, 1, first.folder)
+    assert (first.folder / "train.csv").read_bytes() == b"a,b\n1,2\n"
+    # a new run syncs: the changed object is fetched, the marker is replaced
+    later = sync_data(_location(s3_server), tmp_path / "cache", run_token="run-2")
+    assert (later.fetched, later.reused) == (1, 0)
+    assert (later.folder / "train.csv").read_bytes() == b"a,b\n7,7,7\n"
+    assert [p.name for p in later.folder.parent.glob("synced-*")] == ["synced-run-2"]
+
+
+def test_two_processes_of_one_run_sync_one_cache_once(tmp_path: Path, s3_server) -> None:
+    """Two trial tasks starting at once on one node: the lock serializes them, the second reuses."""
+    import subprocess
+    import sys
+
+    client = s3_server.client()
+    client.create_bucket(Bucket="data")
+    for index in range(5):
+        client.put_object(Bucket="data", Key=f"sets/digits/part-{index}.bin", Body=bytes([index]) * 200_000)
+    script = (
+        "import json, sys\n"
+        "from hpo_engine.runner.storage.config import S3Connection, S3Location\n"
+        "from hpo_engine.runner.storage.data_sync import sync_data\n"
+        f"location = S3Location(S3Connection({s3_server.url!r}, {ACCESS_KEY!r}, {SECRET_KEY!r}), 'data', 'sets/digits')\n"
+        f"result = sync_data(location, __import__('pathlib').Path({str(tmp_path / 'cache')!r}), run_token='run-x')\n"
+        "print(json.dumps([result.fetched, result.reused]))\n"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    counts = sorted(json.loads(worker.communicate(timeout=120)[0]) for worker in workers)
+    assert all(worker.returncode == 0 for worker in workers)
+    assert counts == [[0, 5], [5, 0]]  # one fetched everything, the other fetched nothing

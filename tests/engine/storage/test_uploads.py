@@ -72,3 +72,28 @@ def test_an_unexpected_exception_does_not_kill_the_workers(tmp_path: Path) -> No
     uploads = _files(tmp_path, 5)
     queue.submit(uploads)
     assert [u.key for u in queue.finish()] == ["k/f0.txt"]
+
+
+def test_the_journal_hashes_a_file_again_only_when_it_changed(tmp_path: Path) -> None:
+    import hashlib
+    import os
+
+    journal = UploadJournal(tmp_path / "uploads.jsonl")
+    path = tmp_path / "metrics.json"
+    path.write_bytes(b"[1]")
+    assert journal.sha256(path) == hashlib.sha256(b"[1]").hexdigest()
+    path.write_bytes(b"[2]")  # same size: the modification time tells
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+    assert journal.sha256(path) == hashlib.sha256(b"[2]").hexdigest()
+
+
+def test_journal_lines_are_readable_before_the_queue_finishes(tmp_path: Path) -> None:
+    """Written through at once: a run killed before its final fsync leaves every acknowledged line."""
+    journal = UploadJournal(tmp_path / "uploads.jsonl")
+    journal.record("a/b", "0" * 64, 3)
+    assert UploadJournal(tmp_path / "uploads.jsonl").is_done("a/b", "0" * 64)
+    journal.sync()
+    journal.record("a/c", "1" * 64, 4)  # reopened after a sync
+    journal.sync()
+    assert len((tmp_path / "uploads.jsonl").read_text().splitlines()) == 2
