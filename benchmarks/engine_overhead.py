@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; medians are reported")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--only", choices=sorted(PROGRAMS), action="append", help="measure only this program (repeatable)")
     args = parser.parse_args()
     warm_up = Path(tempfile.mkdtemp(prefix="hpo-overhead-warm-up-"))
     try:  # import everything a run needs once, so that no measurement pays for it
@@ -149,6 +150,8 @@ def main() -> None:
         "load_average_before": os.getloadavg(), "programs": {},
     }
     for label, command in PROGRAMS.items():
+        if args.only and label not in args.only:
+            continue
         rows = {
             "bare_median": [], "bare_mean": [], "p1_median_gap": [], "p1_per_trial": [], "p1_total": [], "p2_total": [],
             "p1_between": [], "p1_inside": [], "speedup": [], "engine_cpu": [], "optuna_cycle": [],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials.environment import expand_command, trial_environment
 from hpo_engine.runner.trials.metric_files import collect_metrics
-from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, start_process, wait_process
+from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, TrialProcess, start_process, wait_process
 from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir, trial_paths
 
 __all__ = [
@@ -58,7 +57,7 @@ class LaunchedTrial:
     """A trial whose process is running; ``started_at`` is seconds since the epoch."""
 
     prepared: PreparedTrial
-    process: subprocess.Popen[bytes]
+    process: TrialProcess
     started_at: float
 
 
