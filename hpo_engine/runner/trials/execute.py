@@ -24,7 +24,7 @@ from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials.environment import expand_command, trial_environment
 from hpo_engine.runner.trials.metric_files import collect_metrics
 from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, TrialProcess, start_process, wait_process
-from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir, trial_paths
+from hpo_engine.runner.trials.workdir import TrialPaths, compact_trial_dir, prepare_trial_dir, trial_paths
 
 __all__ = [
     "STDERR_TAIL_BYTES",
@@ -105,7 +105,9 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
     """Read the metrics of a trial whose process has ended and decide its state and reason.
 
     Order: cancelled -> INTERRUPTED; timed out, non-zero exit, no objective, a
-    non-numeric, NaN or infinite objective -> FAILED; else COMPLETE.
+    non-numeric, NaN or infinite objective -> FAILED; else COMPLETE. Then the folder is
+    compacted (:func:`~hpo_engine.runner.trials.workdir.compact_trial_dir`): an empty log
+    file is removed and its path in the outcome is ``None``.
     """
     spec, paths, env = prepared.spec, prepared.paths, prepared.env
     collected = collect_metrics(
@@ -127,6 +129,8 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
         state, reason = TrialState.FAILED, collected.problem
     else:
         state, reason = TrialState.COMPLETE, None
+    stderr_tail = _tail(paths.stderr_path)
+    compact_trial_dir(paths)  # read: what the trial left empty goes
     return TrialOutcome(
         number=spec.number,
         state=state,
@@ -134,11 +138,11 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
         metrics=collected.metrics,
         exit_code=end.exit_code,
         failure_reason=reason,
-        stderr_tail=_tail(paths.stderr_path),
+        stderr_tail=stderr_tail,
         started_at=started_at,
         ended_at=end.ended_at,
-        stdout_path=paths.stdout_path,
-        stderr_path=paths.stderr_path,
+        stdout_path=paths.stdout_path if paths.stdout_path.exists() else None,
+        stderr_path=paths.stderr_path if paths.stderr_path.exists() else None,
     )
 
 

@@ -30,8 +30,9 @@ if os.fork() == 0:
         os.rename("daemon.tmp", "daemon.txt")
         time.sleep(120)
     os._exit(0)
-with open("main.txt", "w") as out:
+with open("main.tmp", "w") as out:
     out.write(str(os.getpid()))
+os.rename("main.tmp", "main.txt")
 time.sleep(120)
 """
 
