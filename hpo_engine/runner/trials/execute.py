@@ -95,6 +95,7 @@ def launch_trial(prepared: PreparedTrial, *, kill_grace_seconds: float = DEFAULT
             stderr_path=paths.stderr_path,
             exit_status_path=paths.exit_status_path,
             kill_grace_seconds=kill_grace_seconds,
+            empty_folders=(paths.result_dir, paths.log_dir, paths.job_state_dir),
         )
     except OSError as exc:
         raise TrialError(f"trial {prepared.spec.number}: cannot start /bin/sh: {exc}") from exc
@@ -105,9 +106,9 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
     """Read the metrics of a trial whose process has ended and decide its state and reason.
 
     Order: cancelled -> INTERRUPTED; timed out, non-zero exit, no objective, a
-    non-numeric, NaN or infinite objective -> FAILED; else COMPLETE. Then the folder is
-    compacted (:func:`~hpo_engine.runner.trials.workdir.compact_trial_dir`): an empty log
-    file is removed and its path in the outcome is ``None``.
+    non-numeric, NaN or infinite objective -> FAILED; else COMPLETE. An empty log file is
+    removed (:func:`~hpo_engine.runner.trials.workdir.compact_trial_dir`; the launcher has
+    already removed it, and removes the empty output folders) and its path in the outcome is ``None``.
     """
     spec, paths, env = prepared.spec, prepared.paths, prepared.env
     collected = collect_metrics(
@@ -130,7 +131,7 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
     else:
         state, reason = TrialState.COMPLETE, None
     stderr_tail = _tail(paths.stderr_path)
-    compact_trial_dir(paths)  # read: what the trial left empty goes
+    compact_trial_dir(paths, folders=False)  # read: an empty log goes (the launcher removed the empty folders)
     return TrialOutcome(
         number=spec.number,
         state=state,

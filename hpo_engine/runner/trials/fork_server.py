@@ -6,7 +6,8 @@ or a Ray worker), in its own session; standard library only. Starting a Python i
 per trial cost ~30 ms of CPU; forking this already started, small process costs ~1 ms. It
 
 - reads requests on the Unix socket ``SOCKET_FD`` (a 4-byte big-endian length, then JSON:
-  ``argv``, ``cwd``, ``env``, ``grace``, ``status``, ``limit``; the trial's stdout and stderr
+  ``argv``, ``cwd``, ``env``, ``grace``, ``status``, ``limit``, ``logs`` (the stdout and stderr
+  paths, removed when left empty), ``empty_folders`` (removed when left empty); the trial's stdout and stderr
   files and the write end of a *done* pipe passed along as descriptors) and forks a child that
   becomes that trial's launcher (:func:`hpo_engine.runner.trials.launcher.run`: the leader of a
   new session, a subreaper, SIGTERM when this server dies; it writes the exit code to the done
@@ -169,6 +170,8 @@ class Server:
             launcher.run(
                 request["argv"], request["env"], parent=self.me, grace=float(request["grace"]),
                 status_path=request["status"], limit=int(request["limit"]), done_fd=done,
+                log_paths=tuple(request["logs"]) if request.get("logs") else None,
+                empty_folders=tuple(request.get("empty_folders", ())),
             )
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else 1

@@ -214,6 +214,20 @@ def _drain(fd: int) -> None:
         pass
 
 
+def _tidy(folders: tuple[str, ...] | list[str], files: tuple[str, ...] = ()) -> None:
+    """Remove ``files``, and each of ``folders`` when it is empty; best effort."""
+    for path in files:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    for path in folders:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
 def _exit_code(status: int | None) -> int | None:
     """A wait status as an exit code: negative for a signal; ``None`` when unknown."""
     if status is None:
@@ -265,7 +279,10 @@ def main(argv: list[str]) -> None:
     run(argv[argv.index("--") + 1 :], None, parent=parent, grace=grace, status_path=status_path, limit=limit)
 
 
-def run(command: list[str], env: dict[str, str] | None, *, parent: int, grace: float, status_path: str, limit: int, done_fd: int | None = None) -> None:
+def run(
+    command: list[str], env: dict[str, str] | None, *, parent: int, grace: float, status_path: str, limit: int,
+    done_fd: int | None = None, log_paths: tuple[str, str] | None = None, empty_folders: tuple[str, ...] = (),
+) -> None:
     """Be the launcher of ``command`` (run with ``env``; ``None``: this process's) and exit as it did; never returns.
 
     Called in a fresh process: the script's, or a child that the fork server
@@ -273,6 +290,9 @@ def run(command: list[str], env: dict[str, str] | None, *, parent: int, grace: f
     log files and whose current folder is the trial's. ``parent`` is the pid whose death ends the trial.
     ``done_fd`` (not inherited by the command) gets the exit code once the tree is gone and the
     output copied, just before the launcher exits: the engine need not wait for its exit.
+    ``log_paths`` (the files behind stdout and stderr) are removed before that when the command
+    wrote nothing to them; ``empty_folders`` are removed after it when empty (removing a folder
+    can take milliseconds of waiting on a busy disk: not on the engine's path to the next trial).
     """
     if done_fd is not None:
         os.set_inheritable(done_fd, False)
@@ -299,6 +319,7 @@ def run(command: list[str], env: dict[str, str] | None, *, parent: int, grace: f
     signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
     copies: dict[int, Copy] = {}
+    all_copies: list[Copy] = []
 
     def main_ended() -> bool:
         if status[0] is None:
@@ -326,6 +347,7 @@ def run(command: list[str], env: dict[str, str] | None, *, parent: int, grace: f
         for stream, (read_end, write_end) in zip((1, 2), pipes):
             os.close(write_end)
             copies[read_end] = Copy(read_end, stream, limit)
+        all_copies = list(copies.values())
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         # copy the output while the command runs; its end (and an adopted orphan's) is a SIGCHLD
         _copy_until(copies, wake_read, main_ended)
@@ -342,12 +364,18 @@ def run(command: list[str], env: dict[str, str] | None, *, parent: int, grace: f
         _write_status(status_path, status[0], stopped=True)
     # every writer is gone: the pipes are at their end
     _copy_until(copies, wake_read, lambda: not copies, deadline=time.monotonic() + 5.0)
+    if log_paths is not None:
+        for path, copy in zip(log_paths, all_copies):
+            if copy.total == 0 and not copy.broken:
+                _tidy((), files=(path,))
     if stopped and status[0] is None:
         # the main child's status was lost to the stop signal (it came between waitpid and the
         # assignment): the trial ended because it was stopped, so end as stopped by that signal
         _tell_done(done_fd, -stop_signal)
+        _tidy(empty_folders)
         _exit_like(stop_signal)  # a wait status whose low 7 bits are the signal: killed by it
     _tell_done(done_fd, _exit_code(status[0]))
+    _tidy(empty_folders)
     _exit_like(status[0])
 
 

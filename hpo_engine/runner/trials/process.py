@@ -69,6 +69,7 @@ def start_process(
     exit_status_path: Path | None = None,
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS,
     output_limit_bytes: int = OUTPUT_LIMIT_BYTES,
+    empty_folders: tuple[Path, ...] = (),
 ) -> TrialProcess:
     """Run ``command`` through ``/bin/sh -c`` in ``cwd`` under the trial launcher, output to files, as a new session.
 
@@ -77,7 +78,9 @@ def start_process(
     to stop, and keeps the last ``output_limit_bytes`` of each output stream (0: all). The
     returned handle is the launcher's; its exit status is the command's. The launcher is forked
     by this process's fork server (:mod:`~hpo_engine.runner.trials.spawner`) where it runs,
-    else started as a script. Raises ``OSError`` when the process cannot be started.
+    else started as a script. With the fork server, a log file the command left empty is removed
+    before the end is told, and ``empty_folders`` that are empty after it. Raises ``OSError``
+    when the process cannot be started.
     """
     grace, limit = max(kill_grace_seconds, 0.0), max(int(output_limit_bytes), 0)
     argv = ["/bin/sh", "-c", command]
@@ -89,7 +92,8 @@ def start_process(
     # read-write: the launcher reads a file's tail back when it cuts the file to its limit
     with open(stdout_path, "w+b") as stdout, open(stderr_path, "w+b") as stderr:
         if SERVERS.supported():
-            request = {"argv": argv, "cwd": str(cwd), "env": dict(env), "grace": grace, "status": str(exit_status_path), "limit": limit}
+            request = {"argv": argv, "cwd": str(cwd), "env": dict(env), "grace": grace, "status": str(exit_status_path or ""), "limit": limit,
+                       "logs": [str(stdout_path), str(stderr_path)], "empty_folders": [str(folder) for folder in empty_folders]}
             return SERVERS.spawn(request, stdout.fileno(), stderr.fileno())
         launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(os.getpid()), repr(grace), str(exit_status_path or ""), str(limit), "--"]
         popen = subprocess.Popen(

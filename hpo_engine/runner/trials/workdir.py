@@ -115,9 +115,10 @@ def _plain_value(name: str, value: Any) -> Any:
 
 
 def _remove_previous_outputs(paths: TrialPaths) -> None:
+    if not paths.trial_dir.exists():
+        return  # a first run: nothing to remove
     for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
-        if folder.is_dir():
-            shutil.rmtree(folder)
+        shutil.rmtree(folder, ignore_errors=True)  # an ended launcher may be removing it if empty
     for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path, paths.exit_status_path):
         file.unlink(missing_ok=True)
 
@@ -215,8 +216,8 @@ def snapshot_definition(definition_dir: Path, target: Path) -> Path:
     return target
 
 
-def compact_trial_dir(paths: TrialPaths) -> None:
-    """Remove what an ended trial left empty: ``result/``, ``logs/``, ``job-state/`` and the log files.
+def compact_trial_dir(paths: TrialPaths, *, folders: bool = True) -> None:
+    """Remove what an ended trial left empty: the log files and (``folders``) ``result/``, ``logs/``, ``job-state/``.
 
     Best effort: a folder that holds anything, or that cannot be removed, stays.
     """
@@ -226,7 +227,7 @@ def compact_trial_dir(paths: TrialPaths) -> None:
                 file.unlink()
         except OSError:
             pass
-    for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
+    for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir) if folders else ():
         try:
             folder.rmdir()  # only when empty
         except OSError:

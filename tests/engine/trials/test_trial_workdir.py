@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -165,5 +166,9 @@ def test_an_ended_trial_keeps_no_empty_folder_or_log(make_spec) -> None:
     outcome = run_trial(make_spec('print("accuracy=1")\n'))
     assert outcome.state is TrialState.COMPLETE, outcome.failure_reason
     folder = outcome.stdout_path.parent
-    assert {entry.name for entry in folder.iterdir()} == {"train.py", "config.json", "command.txt", "stdout.log", "hpo-exit.json"}
-    assert outcome.stderr_path is None
+    assert outcome.stderr_path is None and not (folder / "stderr.log").exists()  # gone before the end is told
+    expected = {"train.py", "config.json", "command.txt", "stdout.log", "hpo-exit.json"}
+    limit = time.monotonic() + 30  # the launcher removes the empty folders after it has told the end
+    while {entry.name for entry in folder.iterdir()} != expected and time.monotonic() < limit:
+        time.sleep(0.01)
+    assert {entry.name for entry in folder.iterdir()} == expected
