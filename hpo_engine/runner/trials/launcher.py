@@ -1,25 +1,29 @@
 """The trial launcher: the process between the engine and a trial's command, that ends the trial's whole tree.
 
-Run as a script (``python -I -S launcher.py PARENT_PID GRACE STATUS_FILE OUTPUT_LIMIT -- argv...``) by
-:func:`hpo_engine.runner.trials.process.start_process`; it imports nothing but the standard
-library, so it starts in a few milliseconds. On Linux it
+On Linux it is a child that the engine's fork server (:mod:`~hpo_engine.runner.trials.fork_server`)
+forks per trial and that calls :func:`run`; elsewhere it is run as a script
+(``python -I -S launcher.py PARENT_PID GRACE STATUS_FILE OUTPUT_LIMIT -- argv...``) by
+:func:`hpo_engine.runner.trials.process.start_process`. Standard library only. On Linux it
 
 - becomes a *child subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``): every process the trial
   starts stays its descendant, even one that forks, calls ``setsid()`` and is left behind
   by its parent (it is re-parented to the launcher, not to init);
-- asks for SIGTERM when the engine thread that started it dies (``prctl(PR_SET_PDEATHSIG)``),
-  so a SIGKILLed ``hpo run`` does not leave the trial running;
-- runs ``argv`` (``/bin/sh -c COMMAND``) in its own process group, waits for it, writes
-  ``STATUS_FILE`` (JSON: ``exit_code``, negative for a signal; ``stopped``, true when the
-  launcher was told to stop the trial before it ended; ``ended_at``, seconds since the
-  epoch), then SIGKILLs whatever the trial left behind and reaps it;
-- on SIGTERM, SIGINT or SIGHUP (the engine stopping the trial, or the engine gone), sends
+- asks for SIGTERM when its parent (the fork server, or the engine thread that started the
+  script) dies (``prctl(PR_SET_PDEATHSIG)``), so the trial does not outlive it;
+- runs ``argv`` (``/bin/sh -c COMMAND``), waits for it, writes ``STATUS_FILE`` (JSON:
+  ``exit_code``, negative for a signal; ``stopped``, true when the launcher was told to stop
+  the trial before it ended; ``ended_at``, seconds since the epoch), then SIGKILLs whatever
+  the trial left behind and reaps it;
+- on SIGTERM, SIGINT or SIGHUP (the engine stopping the trial, or its parent gone), sends
   SIGTERM to every descendant, waits up to GRACE seconds, SIGKILLs the rest;
 - copies the command's stdout and stderr (pipes) to its own (the trial's ``stdout.log`` and
-  ``stderr.log``), keeping at most the last OUTPUT_LIMIT bytes of each: when a file reaches
-  twice that, it is rewritten as one line saying how much was dropped plus the last
-  OUTPUT_LIMIT bytes (0: no limit). The trial is not slowed: the copy is a read and a write
-  per megabyte (a 1 MiB pipe), and a rewrite per OUTPUT_LIMIT bytes.
+  ``stderr.log``) in one thread (a ``select`` loop, woken by SIGCHLD too), keeping at most the
+  last OUTPUT_LIMIT bytes of each: when a file reaches twice that, it is rewritten as one line
+  saying how much was dropped plus the last OUTPUT_LIMIT bytes (0: no limit). The trial is not
+  slowed: the copy is a read and a write per megabyte (a 1 MiB pipe), and a rewrite per
+  OUTPUT_LIMIT bytes;
+- forked by the fork server, writes the exit code to the engine's *done* pipe once the tree is
+  gone and the output copied.
 
 It exits as its command did (the same code, or killed by the same signal), so the engine
 sees the command's own exit status. Elsewhere than Linux the prctl calls are skipped and
