@@ -331,23 +331,16 @@ def run(
         return status[0] is not None
 
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # no _Stop between fork and exec
-        main_pid = os.fork()
-        if main_pid == 0:
-            try:
-                signal.set_wakeup_fd(-1)
-                for signum in (*_STOP_SIGNALS, signal.SIGCHLD):
-                    signal.signal(signum, signal.SIG_DFL)
-                for stream, (read_end, write_end) in zip((1, 2), pipes):
-                    os.dup2(write_end, stream)
-                    os.close(read_end)
-                    os.close(write_end)
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-                if env is None:
-                    os.execv(command[0], command)
-                os.execve(command[0], command, env)
-            finally:
-                os._exit(127)
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # no _Stop while the command is spawned
+        # posix_spawn (vfork and exec): no copy of this process's page tables, unlike fork()
+        actions = [(os.POSIX_SPAWN_DUP2, write_end, stream) for stream, (_read_end, write_end) in zip((1, 2), pipes)]
+        try:
+            main_pid = os.posix_spawn(
+                command[0], command, os.environ if env is None else env, file_actions=actions,
+                setsigmask=(), setsigdef=(*_STOP_SIGNALS, signal.SIGCHLD),
+            )
+        except OSError:
+            status[0] = 127 << 8  # as a shell reports a command it cannot run: exit code 127
         for stream, (read_end, write_end) in zip((1, 2), pipes):
             os.close(write_end)
             copies[read_end] = Copy(read_end, stream, limit)
