@@ -133,11 +133,48 @@ def engine(command: str, trials: int, parallel: int, folder: Path) -> dict[str, 
     }
 
 
+def launch_cpu(trials: int, folder: Path) -> dict[str, float]:
+    """CPU per trial of the processes that run an ``echo score=1`` trial (launcher, fork server, shell)
+    and of this process, through ``start_process`` / ``wait_process`` only (no engine around)."""
+    from hpo_engine.runner.trials.process import start_process, wait_process
+
+    def server_ticks() -> int:  # the fork server's CPU and that of the launchers it reaped (where there is one)
+        try:
+            from hpo_engine.runner.trials.spawner import SERVERS
+        except ImportError:
+            return 0
+        fields = Path(f"/proc/{SERVERS.server().process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+
+    env = dict(os.environ)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def one(number: int) -> None:
+        work = folder / str(number)
+        work.mkdir()
+        process = start_process("echo score=1", cwd=work, env=env, stdout_path=work / "stdout.log", stderr_path=work / "stderr.log", exit_status_path=work / "hpo-exit.json")
+        wait_process(process)
+
+    one(-1)  # the fork server starts here, not in the measurement
+    tick = os.sysconf("SC_CLK_TCK")
+    before, children, server = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN), server_ticks()
+    start = time.perf_counter()
+    for number in range(trials):
+        one(number)
+    wall = time.perf_counter() - start
+    after, children_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    others = (children_after.ru_utime - children.ru_utime) + (children_after.ru_stime - children.ru_stime) + (server_ticks() - server) / tick
+    return {"launch_wall_ms": 1000 * wall / trials, "launch_cpu_engine_ms": 1000 * own / trials, "launch_cpu_trial_processes_ms": 1000 * others / trials}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; medians are reported")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--only", choices=sorted(PROGRAMS), action="append", help="measure only this program (repeatable)")
+    parser.add_argument("--launch-cpu", type=int, default=0, metavar="N", help="also measure the CPU of launching N trials")
     args = parser.parse_args()
     warm_up = Path(tempfile.mkdtemp(prefix="hpo-overhead-warm-up-"))
     try:  # import everything a run needs once, so that no measurement pays for it
@@ -149,6 +186,8 @@ def main() -> None:
         "load_average_before": os.getloadavg(), "programs": {},
     }
     for label, command in PROGRAMS.items():
+        if args.only and label not in args.only:
+            continue
         rows = {
             "bare_median": [], "bare_mean": [], "p1_median_gap": [], "p1_per_trial": [], "p1_total": [], "p2_total": [],
             "p1_between": [], "p1_inside": [], "speedup": [], "engine_cpu": [], "optuna_cycle": [],
@@ -198,6 +237,18 @@ def main() -> None:
             f"engine CPU {result['engine_cpu_per_trial_ms']:.1f} ms) | "
             f"{result['parallel1_trials_per_s']:5.1f} -> {result['parallel2_trials_per_s']:5.1f} trials/s "
             f"(x{result['speedup_parallel2']:.2f} with --parallel 2)",
+            flush=True,
+        )
+    if args.launch_cpu:
+        folder = Path(tempfile.mkdtemp(prefix="hpo-overhead-launch-"))
+        try:
+            report["launch"] = launch_cpu(args.launch_cpu, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        launch = report["launch"]
+        print(
+            f"launching {args.launch_cpu} `echo score=1` trials (start_process + wait_process): {launch['launch_wall_ms']:.1f} ms wall, "
+            f"CPU {launch['launch_cpu_engine_ms']:.1f} ms in this process + {launch['launch_cpu_trial_processes_ms']:.1f} ms in the trial's processes per trial",
             flush=True,
         )
     report["load_average_after"] = os.getloadavg()

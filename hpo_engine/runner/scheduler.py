@@ -66,6 +66,8 @@ __all__ = [
 
 
 OPTIMIZER_LOG = "optimizer.log"
+#: The run's read-only copy of the training definition, hard-linked into every trial folder.
+DEFINITION_SNAPSHOT = "definition"
 
 
 def references_to_run(manifest: Manifest, name: str | None = None) -> list[TrainingReference]:
@@ -358,6 +360,7 @@ def run_reference(
 ) -> ReferenceSummary:
     """Run (or resume) the optimization of ``reference``; see the module docstring."""
     from hpo_engine.runner.trials.definition import resolve_definition
+    from hpo_engine.runner.trials.workdir import snapshot_definition
 
     if reference.optimization is None:
         raise HpoError(f"training reference {reference.name!r} has no hyper_parameters_optimization section")
@@ -375,6 +378,8 @@ def run_reference(
             reference.training_definition_url, manifest.base_dir, options.definition, folder / "definition-cache",
             fetch=run.storage.fetch_definition,
         )
+        if run.definition_dir is not None:  # read-only, so that trial folders hard-link it rather than copy it
+            run.definition_dir = snapshot_definition(run.definition_dir, folder / DEFINITION_SNAPSHOT)
         record = experiment_record(manifest, reference, seed if seed is not None else random.SystemRandom().randrange(2**31))
         created = not ResultStore.exists(folder)
         store = open_store(folder, record, options.resume, reporter)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Mapping
@@ -24,8 +23,8 @@ from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.errors import TrialError
 from hpo_engine.runner.trials.environment import expand_command, trial_environment
 from hpo_engine.runner.trials.metric_files import collect_metrics
-from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, start_process, wait_process
-from hpo_engine.runner.trials.workdir import TrialPaths, prepare_trial_dir, trial_paths
+from hpo_engine.runner.trials.process import DEFAULT_KILL_GRACE_SECONDS, ProcessEnd, TrialProcess, start_process, wait_process
+from hpo_engine.runner.trials.workdir import TrialPaths, compact_trial_dir, prepare_trial_dir, trial_paths
 
 __all__ = [
     "STDERR_TAIL_BYTES",
@@ -58,7 +57,7 @@ class LaunchedTrial:
     """A trial whose process is running; ``started_at`` is seconds since the epoch."""
 
     prepared: PreparedTrial
-    process: subprocess.Popen[bytes]
+    process: TrialProcess
     started_at: float
 
 
@@ -96,6 +95,7 @@ def launch_trial(prepared: PreparedTrial, *, kill_grace_seconds: float = DEFAULT
             stderr_path=paths.stderr_path,
             exit_status_path=paths.exit_status_path,
             kill_grace_seconds=kill_grace_seconds,
+            empty_folders=(paths.result_dir, paths.log_dir, paths.job_state_dir),
         )
     except OSError as exc:
         raise TrialError(f"trial {prepared.spec.number}: cannot start /bin/sh: {exc}") from exc
@@ -106,7 +106,9 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
     """Read the metrics of a trial whose process has ended and decide its state and reason.
 
     Order: cancelled -> INTERRUPTED; timed out, non-zero exit, no objective, a
-    non-numeric, NaN or infinite objective -> FAILED; else COMPLETE.
+    non-numeric, NaN or infinite objective -> FAILED; else COMPLETE. An empty log file is
+    removed (:func:`~hpo_engine.runner.trials.workdir.compact_trial_dir`; the launcher has
+    already removed it, and removes the empty output folders) and its path in the outcome is ``None``.
     """
     spec, paths, env = prepared.spec, prepared.paths, prepared.env
     collected = collect_metrics(
@@ -128,6 +130,8 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
         state, reason = TrialState.FAILED, collected.problem
     else:
         state, reason = TrialState.COMPLETE, None
+    stderr_tail = _tail(paths.stderr_path)
+    compact_trial_dir(paths, folders=False)  # read: an empty log goes (the launcher removed the empty folders)
     return TrialOutcome(
         number=spec.number,
         state=state,
@@ -135,11 +139,11 @@ def collect_outcome(prepared: PreparedTrial, started_at: float, end: ProcessEnd)
         metrics=collected.metrics,
         exit_code=end.exit_code,
         failure_reason=reason,
-        stderr_tail=_tail(paths.stderr_path),
+        stderr_tail=stderr_tail,
         started_at=started_at,
         ended_at=end.ended_at,
-        stdout_path=paths.stdout_path,
-        stderr_path=paths.stderr_path,
+        stdout_path=paths.stdout_path if paths.stdout_path.exists() else None,
+        stderr_path=paths.stderr_path if paths.stderr_path.exists() else None,
     )
 
 

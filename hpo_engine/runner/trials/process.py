@@ -1,17 +1,18 @@
 """Start a shell command in its own process group, wait for it, and stop its whole process tree.
 
 Each trial runs under the trial launcher (:mod:`hpo_engine.runner.trials.launcher`), the
-leader of a new session (``start_new_session=True``), so Ctrl-C in the terminal does not
-reach it. On Linux the launcher is a child subreaper: a process the trial leaves behind,
+leader of a new session, so Ctrl-C in the terminal does not reach it. On Linux the launcher
+is forked by this process's fork server (:mod:`hpo_engine.runner.trials.fork_server`; no
+interpreter start per trial) and is a child subreaper: a process the trial leaves behind,
 even one that called ``setsid()``, stays its descendant and is killed when the trial ends;
-and it ends the trial's tree when the engine thread that started it dies (SIGKILL included).
+the fork server ends every trial when the engine process dies (SIGKILL included), and what
+is left of a trial whose launcher was killed.
 All durations are in seconds.
 """
 
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -21,10 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hpo_engine.runner.trials.spawner import SERVERS, TrialProcess
+
 __all__ = [
     "DEFAULT_KILL_GRACE_SECONDS",
     "OUTPUT_LIMIT_BYTES",
     "ProcessEnd",
+    "TrialProcess",
     "start_process",
     "wait_process",
     "stop_process_group",
@@ -65,20 +69,35 @@ def start_process(
     exit_status_path: Path | None = None,
     kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS,
     output_limit_bytes: int = OUTPUT_LIMIT_BYTES,
-) -> subprocess.Popen[bytes]:
-    """Run ``command`` through ``/bin/sh -c`` in ``cwd`` under the trial launcher, output to files, as a new process group.
+    empty_folders: tuple[Path, ...] = (),
+) -> TrialProcess:
+    """Run ``command`` through ``/bin/sh -c`` in ``cwd`` under the trial launcher, output to files, as a new session.
 
     The launcher writes ``exit_status_path`` (JSON) when the command ends, and gives the
     trial's processes ``kill_grace_seconds`` between SIGTERM and SIGKILL when it is told
     to stop, and keeps the last ``output_limit_bytes`` of each output stream (0: all). The
-    returned process is the launcher; its exit status is the command's.
-    Raises ``OSError`` when the process cannot be started.
+    returned handle is the launcher's; its exit status is the command's. The launcher is forked
+    by this process's fork server (:mod:`~hpo_engine.runner.trials.spawner`) where it runs,
+    else started as a script. With the fork server, a log file the command left empty is removed
+    before the end is told, and ``empty_folders`` that are empty after it. Raises ``OSError``
+    when the process cannot be started.
     """
-    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(os.getpid()), repr(max(kill_grace_seconds, 0.0)), str(exit_status_path or ""), str(max(int(output_limit_bytes), 0)), "--"]
+    grace, limit = max(kill_grace_seconds, 0.0), max(int(output_limit_bytes), 0)
+    argv = ["/bin/sh", "-c", command]
+    if exit_status_path is not None:
+        try:
+            exit_status_path.unlink()  # a status left by an earlier run of this folder is not this run's
+        except FileNotFoundError:
+            pass
     # read-write: the launcher reads a file's tail back when it cuts the file to its limit
     with open(stdout_path, "w+b") as stdout, open(stderr_path, "w+b") as stderr:
-        return subprocess.Popen(
-            [*launcher, "/bin/sh", "-c", command],
+        if SERVERS.supported():
+            request = {"argv": argv, "cwd": str(cwd), "env": dict(env), "grace": grace, "status": str(exit_status_path or ""), "limit": limit,
+                       "logs": [str(stdout_path), str(stderr_path)], "empty_folders": [str(folder) for folder in empty_folders]}
+            return SERVERS.spawn(request, stdout.fileno(), stderr.fileno())
+        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(os.getpid()), repr(grace), str(exit_status_path or ""), str(limit), "--"]
+        popen = subprocess.Popen(
+            [*launcher, *argv],
             cwd=str(cwd),
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -87,10 +106,11 @@ def start_process(
             start_new_session=True,
             close_fds=True,
         )
+        return TrialProcess(popen.pid, popen=popen)
 
 
 def wait_process(
-    process: subprocess.Popen[bytes],
+    process: TrialProcess,
     *,
     timeout_seconds: float | None = None,
     cancel_event: threading.Event | None = None,
@@ -112,71 +132,45 @@ def wait_process(
         raise
     if timed_out or cancelled:
         stop_process_group(process, kill_grace_seconds=kill_grace_seconds)
-    else:
+    elif not process.ended_its_tree:
         _kill_leftovers(process.pid)
     ended_at = time.time()
     return ProcessEnd(process.returncode, ended_at, timed_out=timed_out, cancelled=cancelled)
 
 
-def _exit_descriptor(process: subprocess.Popen[bytes]) -> int | None:
-    """A pidfd that becomes readable when ``process`` exits (Linux), else ``None``."""
-    try:
-        return os.pidfd_open(process.pid)
-    except (AttributeError, OSError):
-        return None
-
-
 def _wait_for_exit(
-    process: subprocess.Popen[bytes],
+    process: TrialProcess,
     timeout_seconds: float | None,
     cancel_event: threading.Event | None,
 ) -> tuple[bool, bool]:
     """Wait until the process exits; returns ``(timed_out, cancelled)``.
 
-    The exit is noticed at once through a pidfd where the kernel has them
-    (``Popen.wait(timeout)`` polls and can notice it up to 50 ms late); the cancel
-    event and the deadline are checked between waits of growing length.
+    The end is noticed at once through the launcher's done pipe (``Popen.wait(timeout)``
+    of the fallback polls and can notice it up to 50 ms late); the cancel event and the
+    deadline are checked between waits of growing length.
     """
     deadline = None
     if timeout_seconds is not None and timeout_seconds > 0:
         deadline = time.monotonic() + timeout_seconds
     pause = _FIRST_POLL
-    timed_out = cancelled = False
-    exit_fd = _exit_descriptor(process) if (cancel_event is not None or deadline is not None) else None
-    try:
-        while True:
-            if cancel_event is None and deadline is None:
-                process.wait()
-                break
-            wait_for = pause
-            if deadline is not None:
-                wait_for = min(wait_for, max(deadline - time.monotonic(), 0.0))
-            if exit_fd is not None:
-                readable, _, _ = select.select([exit_fd], [], [], wait_for)
-                if readable:
-                    process.wait()
-                    break
-            else:
-                try:
-                    process.wait(timeout=wait_for)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-            if cancel_event is not None and cancel_event.is_set():
-                cancelled = True
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                timed_out = True
-                break
-            pause = min(pause * 2, _LONGEST_POLL)
-    finally:
-        if exit_fd is not None:
-            os.close(exit_fd)
-    return timed_out, cancelled
+    while True:
+        if cancel_event is None and deadline is None:
+            process.wait()
+            return False, False
+        wait_for = pause
+        if deadline is not None:
+            wait_for = min(wait_for, max(deadline - time.monotonic(), 0.0))
+        if process.wait(wait_for):
+            return False, False
+        if cancel_event is not None and cancel_event.is_set():
+            return False, True
+        if deadline is not None and time.monotonic() >= deadline:
+            return True, False
+        pause = min(pause * 2, _LONGEST_POLL)
 
 
 def stop_process_group(
-    process: subprocess.Popen[bytes], *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
+    process: TrialProcess, *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS
 ) -> None:
     """SIGTERM the process group of ``process``, SIGKILL it after ``kill_grace_seconds``, reap it.
 
@@ -186,10 +180,7 @@ def stop_process_group(
     group = process.pid
     grace_end = time.monotonic() + max(kill_grace_seconds, 0.0)
     _signal_group(group, signal.SIGTERM)
-    try:
-        process.wait(timeout=max(kill_grace_seconds, 0.0) + _LAUNCHER_MARGIN)
-    except subprocess.TimeoutExpired:
-        pass
+    process.wait(max(kill_grace_seconds, 0.0) + _LAUNCHER_MARGIN)
     pause = _FIRST_POLL
     # Other members of the group (children of the shell) get the same grace period.
     while group_alive(group) and time.monotonic() < grace_end:

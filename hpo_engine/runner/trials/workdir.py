@@ -2,7 +2,9 @@
 
 Layout of ``spec.trial_dir`` (the program's current folder)::
 
-    <definition files>      copied from the training definition folder
+    <definition files>      from the training definition folder: a read-only file is
+                            hard-linked (the run's snapshot, see snapshot_definition, holds
+                            only read-only files), any other file copied
     config.json             the trial's hyper-parameter values
     result/                 $RESULT_DIR   (val_dict_list.json goes here)
     logs/                   $LOG_DIR      (emetrics writes logs/<SUBID>/evaluation-metrics.txt)
@@ -10,13 +12,18 @@ Layout of ``spec.trial_dir`` (the program's current folder)::
     command.txt             the command as run, after ${VAR} expansion
     stdout.log, stderr.log  the program's output streams
     hpo-exit.json           how the command ended (written by the trial launcher)
+
+When the trial has ended, :func:`compact_trial_dir` removes the output folders and log files
+it left empty, so a trial folder holds what the trial produced and nothing else.
 """
 
 from __future__ import annotations
 
 import json
 import numbers
+import os
 import shutil
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +31,7 @@ from typing import Any
 
 from hpo_engine.errors import TrialError
 
-__all__ = ["TrialPaths", "trial_paths", "prepare_trial_dir", "config_values", "write_config"]
+__all__ = ["TrialPaths", "trial_paths", "prepare_trial_dir", "config_values", "write_config", "snapshot_definition", "compact_trial_dir"]
 
 #: Folders never copied from a training definition.
 _NOT_COPIED = frozenset({"__pycache__", ".git", ".hg", ".svn"})
@@ -108,9 +115,10 @@ def _plain_value(name: str, value: Any) -> Any:
 
 
 def _remove_previous_outputs(paths: TrialPaths) -> None:
+    if not paths.trial_dir.exists():
+        return  # a first run: nothing to remove
     for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir):
-        if folder.is_dir():
-            shutil.rmtree(folder)
+        shutil.rmtree(folder, ignore_errors=True)  # an ended launcher may be removing it if empty
     for file in (paths.config_path, paths.command_path, paths.stdout_path, paths.stderr_path, paths.exit_status_path):
         file.unlink(missing_ok=True)
 
@@ -147,8 +155,80 @@ def _copy_definition(definition_dir: Path, trial_dir: Path) -> None:
                 skipped.add(name)
         return skipped
 
-    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True, symlinks=True)
+    shutil.copytree(source_root, target, ignore=ignore, dirs_exist_ok=True, symlinks=True, copy_function=_link_or_copy)
     for link, destination in outside:
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(destination)
+
+
+def _link_or_copy(source: str, target: str) -> str:
+    """Hard-link ``source`` at ``target`` when it is read-only (no write bit), else copy it.
+
+    A link costs no disk and no time; it is only made for a file nobody may write in place, so a
+    trial cannot change what another trial runs (a trial that replaces the file, by writing a
+    new one and renaming it, gets its own). Across file systems, or where links are refused,
+    the file is copied. An existing ``target`` (a rerun in the same folder) is replaced.
+    """
+    if os.path.lexists(target):
+        os.unlink(target)
+    if not os.stat(source).st_mode & 0o222:
+        try:
+            os.link(source, target)
+            return target
+        except OSError:
+            pass
+    return shutil.copy2(source, target)
+
+
+def snapshot_definition(definition_dir: Path, target: Path) -> Path:
+    """Copy the training definition to ``target`` once per run, every file made read-only; returns ``target``.
+
+    Trial folders then hard-link the snapshot's files instead of copying them (see
+    :func:`_link_or_copy`): 5,000 trials of a definition of a few files take a few files of
+    disk, not 5,000 copies. The snapshot is what this run's trials run: editing the definition
+    while the run goes on does not change them. An earlier snapshot is replaced (the trial
+    folders made from it keep their files: a hard link is a file). Same copy rules as the trial
+    folders (:func:`_copy_definition`). Raises :class:`TrialError` when it cannot be made.
+    """
+    target = Path(target)
+    staging = target.with_name(f".{target.name}-{os.getpid()}")
+    old = target.with_name(f".{target.name}-old-{os.getpid()}")
+    try:
+        for leftover in (staging, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        staging.mkdir(parents=True)
+        _copy_definition(Path(definition_dir), staging)
+        for folder, _dirs, files in os.walk(staging):
+            for name in files:
+                path = os.path.join(folder, name)
+                mode = os.lstat(path).st_mode
+                if stat.S_ISREG(mode):
+                    os.chmod(path, stat.S_IMODE(mode) & ~0o222)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+        if old.exists():
+            shutil.rmtree(old)
+    except OSError as exc:
+        raise TrialError(f"cannot copy the training definition {definition_dir} to {target}: {exc}") from exc
+    return target
+
+
+def compact_trial_dir(paths: TrialPaths, *, folders: bool = True) -> None:
+    """Remove what an ended trial left empty: the log files and (``folders``) ``result/``, ``logs/``, ``job-state/``.
+
+    Best effort: a folder that holds anything, or that cannot be removed, stays.
+    """
+    for file in (paths.stdout_path, paths.stderr_path):
+        try:
+            if file.stat().st_size == 0:
+                file.unlink()
+        except OSError:
+            pass
+    for folder in (paths.result_dir, paths.log_dir, paths.job_state_dir) if folders else ():
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            pass

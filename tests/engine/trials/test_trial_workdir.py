@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +114,61 @@ def test_symbolic_links_are_copied_as_links_never_followed(tmp_path: Path) -> No
     assert (trial / "system.txt").readlink() == (outside / "secret.txt").resolve()
     copied = [p for p in trial.rglob("*") if not p.is_symlink() and p.is_file()]
     assert sorted(p.name for p in copied) == ["config.json", "rows.csv", "train.py"]
+
+
+REPLACE_OWN_CODE = """
+import os
+with open("train.tmp", "w") as out:       # a trial that rewrites its own code file: a new file renamed over it
+    out.write("changed by the trial\\n")
+os.replace("train.tmp", "train.py")
+print("accuracy=1")
+"""
+
+
+def test_the_snapshot_is_read_only_and_trial_folders_link_it(tmp_path: Path) -> None:
+    from hpo_engine.runner.trials.workdir import snapshot_definition
+
+    definition = tmp_path / "definition"
+    (definition / "pkg").mkdir(parents=True)
+    (definition / "train.py").write_text("print('accuracy=1')\n")
+    (definition / "pkg" / "data.txt").write_text("data\n")
+    snapshot = snapshot_definition(definition, tmp_path / "results" / "definition")
+    assert (definition / "train.py").stat().st_mode & 0o200  # the user's own files are left alone
+    first = prepare_trial_dir(tmp_path / "trials" / "0", snapshot, {"lr": 0.1})
+    second = prepare_trial_dir(tmp_path / "trials" / "1", snapshot, {"lr": 0.2})
+    for paths in (first, second):
+        for name in ("train.py", "pkg/data.txt"):
+            linked, original = (paths.trial_dir / name).stat(), (snapshot / name).stat()
+            assert linked.st_ino == original.st_ino and not linked.st_mode & 0o222
+    writable = tmp_path / "writable"
+    writable.mkdir()
+    (writable / "train.py").write_text("print('accuracy=1')\n")
+    copied = prepare_trial_dir(tmp_path / "trials" / "2", writable, {"lr": 0.3})
+    assert (copied.trial_dir / "train.py").stat().st_ino != (writable / "train.py").stat().st_ino  # a writable file is copied
+    again = snapshot_definition(definition, tmp_path / "results" / "definition")  # a resume: a new snapshot
+    assert (first.trial_dir / "train.py").read_text() == "print('accuracy=1')\n" and again == snapshot
+
+
+def test_a_trial_replacing_its_code_changes_no_other_trial(make_spec, tmp_path: Path) -> None:
+    from hpo_engine.runner.trials.workdir import snapshot_definition
+
+    spec = make_spec(REPLACE_OWN_CODE)
+    snapshot = snapshot_definition(spec.definition_dir, tmp_path / "results" / "definition")
+    import dataclasses
+
+    outcome = run_trial(dataclasses.replace(spec, definition_dir=snapshot))
+    assert outcome.state is TrialState.COMPLETE, outcome.failure_reason
+    assert (spec.trial_dir / "train.py").read_text() == "changed by the trial\n"
+    assert "os.replace" in (snapshot / "train.py").read_text()  # the snapshot (and every other trial) unchanged
+
+
+def test_an_ended_trial_keeps_no_empty_folder_or_log(make_spec) -> None:
+    outcome = run_trial(make_spec('print("accuracy=1")\n'))
+    assert outcome.state is TrialState.COMPLETE, outcome.failure_reason
+    folder = outcome.stdout_path.parent
+    assert outcome.stderr_path is None and not (folder / "stderr.log").exists()  # gone before the end is told
+    expected = {"train.py", "config.json", "command.txt", "stdout.log", "hpo-exit.json"}
+    limit = time.monotonic() + 30  # the launcher removes the empty folders after it has told the end
+    while {entry.name for entry in folder.iterdir()} != expected and time.monotonic() < limit:
+        time.sleep(0.01)
+    assert {entry.name for entry in folder.iterdir()} == expected
