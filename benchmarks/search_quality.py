@@ -347,6 +347,44 @@ def tables(records: dict[str, dict[str, list[dict[str, Any]]]], seeds: int) -> s
     return "\n".join(lines)
 
 
+def records_from_logs(paths: Sequence[Path]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """The per-seed lines a run writes to stderr (``MODE PROBLEM COLUMN seed N: best X in Y s``), as
+    records; a column run through the engine is named ``COLUMN (engine)``. Reads an unfinished run too."""
+    import re
+
+    pattern = re.compile(r"^(direct|engine) (\S+) (.+) seed (\d+): best (\S+) in (\S+) s$")
+    records: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            match = pattern.match(line.strip())
+            if match:
+                mode, problem, column, seed, best, seconds = match.groups()
+                name = f"{column} (engine)" if mode == "engine" else column
+                records.setdefault(problem, {}).setdefault(name, []).append({"seed": int(seed), "best": float(best), "seconds": float(seconds)})
+    for by_column in records.values():
+        for runs in by_column.values():
+            runs.sort(key=lambda r: r["seed"])
+    return records
+
+
+def log_tables(records: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
+    """One table per problem: median [q1, q3] of the best, seeds run, seeds better than Optuna TPE (same seed)."""
+    lines: list[str] = []
+    for name, by_column in records.items():
+        tpe = {r["seed"]: r["best"] for r in by_column.get("optuna-tpe", by_column.get("optuna-tpe p1", []))}
+        lines += [f"### {name} ({PROBLEMS[name].trials} trials)", "",
+                  "| column | median [q1, q3] of the best | seeds | better than Optuna TPE (same seed) | median s per seed |",
+                  "|---|---|---|---|---|"]
+        for column in sorted(by_column, key=lambda c: (c.startswith("optuna"), c)):
+            runs = by_column[column]
+            paired = [r["best"] < tpe[r["seed"]] for r in runs if r["seed"] in tpe]
+            wins = f"{sum(paired)}/{len(paired)}" if paired and not column.startswith("optuna-tpe") else "-"
+            lines.append(f"| {column} | {summary([r['best'] for r in runs])} | {len(runs)} | {wins} | "
+                         f"{statistics.median(r['seconds'] for r in runs):.1f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=("direct", "engine"), default="engine")
@@ -357,7 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
     parser.add_argument("--workdir", type=Path, default=None, help="engine mode: folder for manifests and results")
     parser.add_argument("--out", type=Path, default=None, help="write every per-seed result as JSON")
+    parser.add_argument("--from-logs", type=Path, nargs="+", default=None, help="print the tables of these runs' stderr logs, run nothing")
     args = parser.parse_args(argv)
+    if args.from_logs:
+        print(log_tables(records_from_logs(args.from_logs)))
+        return 0
 
     problems = [PROBLEMS[p] for p in args.problems.split(",") if p]
     methods = [m for m in args.methods.split(",") if m]
