@@ -18,10 +18,18 @@ whose cost grows with the 4th power of the number of nodes), ``max_iterations``
 :data:`MAX_ITERATIONS` (search steps whose point is too close to a node are discarded: a proposal
 gives up after that many), ``max_clock_time`` :data:`MAX_SECONDS`, and a genetic-search population that shrinks as the model
 grows (:func:`population`). The library's cycle of
-global searches (distance weight ``1 - h/kappa`` at step ``h`` of ``kappa``) is followed by the
-caller through ``num_global_searches``: a fresh algorithm runs step ``h = 1``, so
-``kappa`` in :data:`CYCLE` gives the weights 0.8, 0.5, 0.05 and 0.05 (from exploring to exploiting;
-chosen on Branin and Hartmann6 among a few cycles, see docs/benchmarks/search-quality.md).
+global searches (distance weight ``1 - h/kappa`` at step ``h`` of ``kappa``, the search restricted
+to a box around the best node once ``(1 - (h-1)/kappa)**2`` is at most ``local_search_threshold``)
+is followed by the caller through ``num_global_searches`` and ``local_search_threshold``: a fresh
+algorithm runs step ``h = 1``, so the steps of :data:`CYCLE` give the weights 0.8 and 0.5 over the
+whole box, then 0.05 twice in the library's local box (``local_search_box_scaling``, a third of
+the range on each side, scaled by 0.5) around the best point, as the library's own cycle ends with
+box-restricted steps (chosen on Branin, Hartmann6, Ackley-5 and the mixed space among a few
+cycles, see docs/benchmarks/search-quality.md).
+
+Cost: the RBF model is one dense linear solve per call; on a loaded machine a multi-threaded BLAS
+made that solve the bulk of a proposal (0.4 s at 200 nodes), so every call runs with the BLAS
+limited to one thread (``threadpoolctl``, restored after the call).
 
 Side effects contained: the library reseeds numpy's *global* random generator (saved and
 restored around every call) and prints a progress table (to ``log``); what it writes to
@@ -42,8 +50,9 @@ import numpy as np
 
 __all__ = ["rbfopt_settings", "initial_design", "propose", "solvers_available", "CYCLE", "MAX_ITERATIONS", "MAX_SECONDS"]
 
-#: ``num_global_searches`` of successive proposals: distance weights 0.8, 0.5, 0.05, 0.05.
-CYCLE = (5, 2, 1, 1)
+#: Successive proposals: (``num_global_searches``, restricted to the library's local box): distance
+#: weights 0.8 and 0.5 over the whole box, then 0.05 twice in the box around the best point.
+CYCLE: tuple[tuple[int, bool], ...] = ((5, False), (2, False), (1, True), (1, True))
 #: Search steps one proposal may take (a step whose point is too close to a node is discarded).
 MAX_ITERATIONS = 10
 #: Wall-clock cap of one library call, in seconds.
@@ -71,12 +80,15 @@ def rbfopt_settings(*, seed: int, cycle_step: int = 0, nodes: int = 0, use_solve
     :data:`CYCLE`, ``nodes`` (the model's nodes) the genetic search's population (:func:`population`)."""
     if use_solvers is None:
         use_solvers = solvers_available()
+    kappa, local = CYCLE[cycle_step % len(CYCLE)]
     return {
         "algorithm": "MSRSM",
         "global_search_method": "genetic",
         "do_local_search": bool(use_solvers),
         "rbf": "cubic",
-        "num_global_searches": CYCLE[cycle_step % len(CYCLE)],
+        "num_global_searches": kappa,
+        # step h = 1 has the factor (1 - 0/kappa)**2 = 1: a threshold of 1 restricts it to the local box
+        "local_search_threshold": 1.0 if local else 0.0,
         "max_evaluations": 1,
         "max_iterations": MAX_ITERATIONS,
         "max_clock_time": MAX_SECONDS,
@@ -143,10 +155,12 @@ class _ThreadRouter:
 
 @contextlib.contextmanager
 def _contained(log: TextIO) -> Iterator[None]:
-    """numpy's global random state saved and restored; this thread's stderr to ``log``."""
+    """numpy's global random state saved and restored; this thread's stderr to ``log``; BLAS on one thread."""
+    from threadpoolctl import threadpool_limits
+
     saved = np.random.get_state()
     try:
-        with contextlib.redirect_stderr(_ThreadRouter(sys.stderr, log, threading.get_ident())):  # type: ignore[type-var]
+        with threadpool_limits(limits=1, user_api="blas"), contextlib.redirect_stderr(_ThreadRouter(sys.stderr, log, threading.get_ident())):  # type: ignore[type-var]
             yield
     finally:
         np.random.set_state(saved)
