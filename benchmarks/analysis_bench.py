@@ -4,7 +4,10 @@ Synthetic stores (``benchmarks/analysis_stores.py``, the real ResultStore API, 4
 10-step learning curves, 5% failed trials):
 
 1. ``hpo plot`` of a 1,000-trial store (default sheet, PNG), run as a real ``hpo`` process:
-   CPU time (user + sys of the child), median of ``--repeat``; also ``--html``.
+   CPU time (user + sys of the child), median of ``--repeat``; also ``--importance fanova`` and
+   ``--html``; beside the peer, a process drawing Optuna's own ``optuna.visualization.matplotlib``
+   charts (history, importance, parallel coordinates, intermediate values, slice) of the same
+   study, runs interleaved.
 2. The dashboard's first page on a 10,000-trial store: ``hpo dashboard`` started, then the
    wall time of what the browser fetches for the study list (``/dashboard/``, ``bundle.js``,
    ``/api/meta``, ``/api/studies``) and, for information, the study page's data (``/api/studies/0``).
@@ -55,14 +58,54 @@ def child_cpu(command: list[str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+#: The peer: Optuna's own matplotlib charts of the same study (built from the same store by the
+#: same converter, in memory), the same five kinds as hpo's default sheet, one PNG each at 100 dpi.
+PEER_PLOT = """
+import sys
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import optuna
+import optuna.visualization.matplotlib as vis
+from hpo_engine.runner.optuna_export import study_from_results
+from hpo_engine.runner.results import load_results
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+results = load_results(Path(sys.argv[1]))
+study = study_from_results(results.experiment, results.trials)
+out = Path(sys.argv[2])
+for name, draw in (("history", vis.plot_optimization_history), ("importance", vis.plot_param_importances),
+                   ("parallel", vis.plot_parallel_coordinate), ("curves", vis.plot_intermediate_values),
+                   ("slice", vis.plot_slice)):
+    ax = draw(study)
+    figure = (ax.flat[0] if hasattr(ax, "flat") else ax).figure
+    figure.savefig(out / f"optuna-{name}.png", dpi=100)
+    plt.close(figure)
+"""
+
+
 def bench_plot(work: Path, repeat: int) -> dict:
+    """CPU of whole processes, interleaved run by run: hpo's sheet (PED-ANOVA, fANOVA, HTML) and the peer."""
     store = make_store(work / "plot" / "digits" / "mlp", 1000, seed=1)
-    png = [child_cpu(HPO + ["plot", str(store), "-o", str(work / "sheet.png")]) for _ in range(repeat)]
-    html = [child_cpu(HPO + ["plot", str(store), "--html", "-o", str(work / "sheet.html")]) for _ in range(repeat)]
-    baseline = [child_cpu(HPO + ["--help"]) for _ in range(repeat)]
-    return {"trials": 1000, "png_cpu_s": png, "html_cpu_s": html, "hpo_help_cpu_s": baseline,
-            "png_cpu_median_s": statistics.median(png), "html_cpu_median_s": statistics.median(html),
-            "hpo_help_cpu_median_s": statistics.median(baseline)}
+    peer_script = work / "optuna_plots.py"
+    peer_script.write_text(PEER_PLOT)
+    commands = {
+        "png": HPO + ["plot", str(store), "-o", str(work / "sheet.png")],
+        "png_fanova": HPO + ["plot", str(store), "--importance", "fanova", "-o", str(work / "sheet-fanova.png")],
+        "html": HPO + ["plot", str(store), "--html", "-o", str(work / "sheet.html")],
+        "optuna_matplotlib": [sys.executable, str(peer_script), str(store), str(work)],
+        "hpo_help": HPO + ["--help"],
+    }
+    runs: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            runs[name].append(child_cpu(command))
+    report: dict = {"trials": 1000}
+    for name, values in runs.items():
+        report[f"{name}_cpu_s"] = values
+        report[f"{name}_cpu_median_s"] = statistics.median(values)
+    report["ratio_png_to_optuna"] = report["png_cpu_median_s"] / report["optuna_matplotlib_cpu_median_s"]
+    return report
 
 
 def fetch(url: str) -> bytes:
