@@ -123,6 +123,29 @@ def start_dashboard(path: Path) -> tuple[subprocess.Popen, str, float]:
     return process, found.group(1), time.perf_counter() - started
 
 
+def start_peer(url: str) -> tuple[subprocess.Popen, str, float]:
+    """optuna-dashboard's own command on an Optuna storage URL, on a free port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    command = [str(Path(sys.executable).with_name("optuna-dashboard")), url, "--port", str(port), "--host", "127.0.0.1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    origin = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            fetch(origin + "/api/meta")
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("optuna-dashboard did not start")
+            time.sleep(0.1)
+    return process, origin, time.perf_counter() - started
+
+
 def stop(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
@@ -189,32 +212,77 @@ def bench_mirror(work: Path, repeat: int, trials: int = 1000) -> dict:
     return {"trials": trials, "first_sync_s": first_sync, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
 
 
-def bench_live(work: Path, repeat: int, trials: int = 100) -> dict:
-    folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
-    process, origin, _ = start_dashboard(folder)
-    delays = []
-    try:
-        import random
+def _store_writer(folder: Path, seed: int):
+    """``add_trial()`` for :func:`dashboard_browser.measure_page`: one finished trial committed to the hpo store."""
+    import random
 
-        rng = random.Random(0)
+    rng = random.Random(seed)
+
+    def add_trial() -> tuple[int, float]:
         with ResultStore.open(folder) as store:
-            for index in range(repeat):
-                number = store.next_number()
-                store.record_running(number, values_of(rng))
-                store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
-                committed = time.perf_counter()
-                while True:
-                    shown = json.loads(fetch(origin + "/api/studies/0"))["trials"]
-                    if any(t["number"] == number and t["state"] == "Complete" for t in shown):
-                        break
-                    if time.perf_counter() - committed > 30:
-                        raise SystemExit("trial never showed")
-                    time.sleep(0.02)
-                delays.append(time.perf_counter() - committed)
-                time.sleep(0.3 * (index % 3))  # land at different points of the poll period
-    finally:
-        stop(process)
-    return {"trials": trials, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
+            number = store.next_number()
+            store.record_running(number, values_of(rng))
+            store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
+        return number, time.perf_counter()
+
+    return add_trial
+
+
+def _optuna_writer(url: str, name: str, seed: int):
+    """``add_trial()`` for the peer: one finished trial written by Optuna itself into its RDB storage."""
+    import random
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=name, storage=url)
+    rng = random.Random(seed)
+    distributions = {"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True),
+                     "dropout": optuna.distributions.FloatDistribution(0.0, 0.5)}
+
+    def add_trial() -> tuple[int, float]:
+        values = values_of(rng)
+        trial = optuna.trial.create_trial(params={k: values[k] for k in distributions}, distributions=distributions, value=0.5)
+        study.add_trial(trial)
+        number = study.get_trials(deepcopy=False)[-1].number
+        return number, time.perf_counter()
+
+    return add_trial
+
+
+def bench_live(work: Path, repeat: int, sizes: tuple[int, ...] = (50, 1000, 10_000)) -> list[dict]:
+    """A new finished trial until it is on a page open in headless Chromium: hpo's dashboard beside
+    optuna-dashboard's own server on an Optuna SQLite storage of the same trials, written by Optuna."""
+    from dashboard_browser import measure_page
+
+    report = []
+    for trials in sizes:
+        folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
+        db = work / f"live-{trials}.db"
+        subprocess.run(HPO + ["export", str(folder), "--to", f"sqlite:///{db}"], check=True, stdout=subprocess.DEVNULL)
+        pages = [("trials", True)] + ([("study", False)] if trials <= 1000 else [])
+        for name in ("hpo", "optuna-dashboard"):
+            if name == "hpo":
+                process, origin, startup = start_dashboard(folder)
+                study, add_trial = 0, _store_writer(folder, seed=trials)
+            else:
+                process, origin, startup = start_peer(f"sqlite:///{db}")
+                study, add_trial = 1, _optuna_writer(f"sqlite:///{db}", "digits/mlp", seed=trials)
+            try:
+                for page, count_text in pages:
+                    url = f"{origin}/dashboard/studies/{study}" + ("/trials" if page == "trials" else "")
+                    measured = measure_page(url, f"/api/studies/{study}", add_trial, repeat=repeat, count_text=count_text)
+                    measured.update(trials=trials, dashboard=name, page=page, startup_s=startup,
+                                    data_median_s=statistics.median(measured["data_delays_s"]),
+                                    data_max_s=max(measured["data_delays_s"]))
+                    if count_text and measured["text_delays_s"]:
+                        measured.update(text_median_s=statistics.median(measured["text_delays_s"]),
+                                        text_max_s=max(measured["text_delays_s"]))
+                    print(json.dumps({k: v for k, v in measured.items() if not k.endswith("delays_s")}), file=sys.stderr)
+                    report.append(measured)
+            finally:
+                stop(process)
+    return report
 
 
 def main() -> None:
@@ -222,6 +290,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=["plot", "dashboard", "live"], action="append", help="run only these parts")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 1000, 10_000], help="store sizes of the live part")
     args = parser.parse_args()
     parts = set(args.only or ["plot", "dashboard", "live"])
     with tempfile.TemporaryDirectory(prefix="hpo-analysis-bench-") as tmp:
@@ -233,7 +302,7 @@ def main() -> None:
             report["dashboard"] = bench_first_page(work, args.repeat)
         if "live" in parts:
             report["mirror"] = bench_mirror(work, max(args.repeat, 5))
-            report["live"] = [bench_live(work, max(args.repeat, 5), trials) for trials in (50, 200)]
+            report["live"] = bench_live(work, max(args.repeat, 5), tuple(args.sizes))
         report["load"] = os.getloadavg()
     print(json.dumps(report, indent=2))
     if args.json:

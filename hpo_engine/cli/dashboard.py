@@ -26,6 +26,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from hpo_engine.errors import HpoError
+from hpo_engine.runner.optuna_mirror import DEFAULT_INTERVAL
 
 __all__ = ["is_loopback", "FreshDashboardApp", "Dashboard", "open_dashboard"]
 
@@ -103,12 +104,12 @@ def open_dashboard(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
-    interval: float = 0.5,
+    interval: float = DEFAULT_INTERVAL,
     on_error: Callable[[Exception], None] | None = None,
 ) -> Dashboard:
     """Mirror the stores under ``folders`` (first pass done before returning) and bind the server.
 
-    ``port`` 0 picks a free port (see :attr:`Dashboard.url`); ``interval`` is the poll period in seconds.
+    ``port`` 0 picks a free port (see :attr:`Dashboard.url`); ``interval`` is the mirror's poll period in seconds.
     Raises :class:`HpoError` when the address cannot be bound.
     """
     import optuna

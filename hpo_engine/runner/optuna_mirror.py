@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["StoreMirror", "run_mirror", "DEFAULT_INTERVAL"]
 
-#: Seconds between two polls of the stores.
-DEFAULT_INTERVAL = 0.5
+#: Seconds between two polls of the stores (a poll where nothing was committed is one PRAGMA query per store).
+DEFAULT_INTERVAL = 0.25
 
 
 @dataclass
