@@ -12,13 +12,17 @@ Synthetic stores (``benchmarks/analysis_stores.py``, the real ResultStore API, 4
    wall time of what the browser fetches for the study list (``/dashboard/``, ``bundle.js``,
    ``/api/meta``, ``/api/studies``) and, for information, the study page's data (``/api/studies/0``).
    Also the start-up time (process start until the URL is printed: imports + first mirror).
-3. New finished trial visible: against a running dashboard on a 50- and a 200-trial store, a
-   trial is written to the store (``record_running`` + ``record_outcome``) and ``/api/studies/0``
-   polled every 20 ms until it shows; the delay from the commit, median and max. optuna-dashboard
-   caches a study's trials for 2 s (< 100 trials), 5 s (< 500) or 10 s, so hpo's own part is
-   measured too: the same write until the mirrored Optuna storage has it (1,000-trial store).
+3. New finished trial on the page, in a browser: on stores of 50, 1,000 and 10,000 trials
+   (``--sizes``), ``hpo dashboard`` is started and its trial list (and, up to 1,000 trials, its
+   study page) opened in headless Chromium and left open (``benchmarks/dashboard_browser.py``,
+   the DevTools protocol); a finished trial is committed to the store and the delay measured
+   until a response the page's own polling got holds it Complete, and until the page's text
+   shows the new trial count. The peer beside it: optuna-dashboard's own server on an Optuna
+   SQLite storage of the same trials (``hpo export --to``), the trial written by Optuna
+   (``study.add_trial``). hpo's own part is measured too: a commit until the mirrored Optuna
+   storage has the trial (1,000-trial store, no browser).
 
-    python benchmarks/analysis_bench.py [--repeat 5] [--json out.json]
+    python benchmarks/analysis_bench.py [--repeat 5] [--only plot|dashboard|live] [--sizes 50 1000 10000] [--json out.json]
 """
 
 from __future__ import annotations
