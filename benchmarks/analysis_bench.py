@@ -276,9 +276,11 @@ def bench_live(work: Path, repeat: int, sizes: tuple[int, ...] = (50, 1000, 10_0
                 for page, count_text in pages:
                     url = f"{origin}/dashboard/studies/{study}" + ("/trials" if page == "trials" else "")
                     measured = measure_page(url, f"/api/studies/{study}", add_trial, repeat=repeat, count_text=count_text)
+                    shown = [d for d in measured["data_delays_s"] if d is not None]
                     measured.update(trials=trials, dashboard=name, page=page, startup_s=startup,
-                                    data_median_s=statistics.median(measured["data_delays_s"]),
-                                    data_max_s=max(measured["data_delays_s"]))
+                                    not_shown_within_40_s=len(measured["data_delays_s"]) - len(shown),
+                                    data_median_s=statistics.median(shown) if shown else None,
+                                    data_max_s=max(shown) if shown else None)
                     if count_text and measured["text_delays_s"]:
                         measured.update(text_median_s=statistics.median(measured["text_delays_s"]),
                                         text_max_s=max(measured["text_delays_s"]))
