@@ -4,18 +4,25 @@ Synthetic stores (``benchmarks/analysis_stores.py``, the real ResultStore API, 4
 10-step learning curves, 5% failed trials):
 
 1. ``hpo plot`` of a 1,000-trial store (default sheet, PNG), run as a real ``hpo`` process:
-   CPU time (user + sys of the child), median of ``--repeat``; also ``--html``.
+   CPU time (user + sys of the child), median of ``--repeat``; also ``--importance fanova`` and
+   ``--html``; beside the peer, a process drawing Optuna's own ``optuna.visualization.matplotlib``
+   charts (history, importance, parallel coordinates, intermediate values, slice) of the same
+   study, runs interleaved.
 2. The dashboard's first page on a 10,000-trial store: ``hpo dashboard`` started, then the
    wall time of what the browser fetches for the study list (``/dashboard/``, ``bundle.js``,
    ``/api/meta``, ``/api/studies``) and, for information, the study page's data (``/api/studies/0``).
    Also the start-up time (process start until the URL is printed: imports + first mirror).
-3. New finished trial visible: against a running dashboard on a 50- and a 200-trial store, a
-   trial is written to the store (``record_running`` + ``record_outcome``) and ``/api/studies/0``
-   polled every 20 ms until it shows; the delay from the commit, median and max. optuna-dashboard
-   caches a study's trials for 2 s (< 100 trials), 5 s (< 500) or 10 s, so hpo's own part is
-   measured too: the same write until the mirrored Optuna storage has it (1,000-trial store).
+3. New finished trial on the page, in a browser: on stores of 50, 1,000 and 10,000 trials
+   (``--sizes``), ``hpo dashboard`` is started and its trial list (and, up to 1,000 trials, its
+   study page) opened in headless Chromium and left open (``benchmarks/dashboard_browser.py``,
+   the DevTools protocol); a finished trial is committed to the store and the delay measured
+   until a response the page's own polling got holds it Complete, and until the page's text
+   shows the new trial count. The peer beside it: optuna-dashboard's own server on an Optuna
+   SQLite storage of the same trials (``hpo export --to``), the trial written by Optuna
+   (``study.add_trial``). hpo's own part is measured too: a commit until the mirrored Optuna
+   storage has the trial (1,000-trial store, no browser).
 
-    python benchmarks/analysis_bench.py [--repeat 5] [--json out.json]
+    python benchmarks/analysis_bench.py [--repeat 5] [--only plot|dashboard|live] [--sizes 50 1000 10000] [--json out.json]
 """
 
 from __future__ import annotations
@@ -55,14 +62,54 @@ def child_cpu(command: list[str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+#: The peer: Optuna's own matplotlib charts of the same study (built from the same store by the
+#: same converter, in memory), the same five kinds as hpo's default sheet, one PNG each at 100 dpi.
+PEER_PLOT = """
+import sys
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import optuna
+import optuna.visualization.matplotlib as vis
+from hpo_engine.runner.optuna_export import study_from_results
+from hpo_engine.runner.results import load_results
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+results = load_results(Path(sys.argv[1]))
+study = study_from_results(results.experiment, results.trials)
+out = Path(sys.argv[2])
+for name, draw in (("history", vis.plot_optimization_history), ("importance", vis.plot_param_importances),
+                   ("parallel", vis.plot_parallel_coordinate), ("curves", vis.plot_intermediate_values),
+                   ("slice", vis.plot_slice)):
+    ax = draw(study)
+    figure = (ax.flat[0] if hasattr(ax, "flat") else ax).figure
+    figure.savefig(out / f"optuna-{name}.png", dpi=100)
+    plt.close(figure)
+"""
+
+
 def bench_plot(work: Path, repeat: int) -> dict:
+    """CPU of whole processes, interleaved run by run: hpo's sheet (PED-ANOVA, fANOVA, HTML) and the peer."""
     store = make_store(work / "plot" / "digits" / "mlp", 1000, seed=1)
-    png = [child_cpu(HPO + ["plot", str(store), "-o", str(work / "sheet.png")]) for _ in range(repeat)]
-    html = [child_cpu(HPO + ["plot", str(store), "--html", "-o", str(work / "sheet.html")]) for _ in range(repeat)]
-    baseline = [child_cpu(HPO + ["--help"]) for _ in range(repeat)]
-    return {"trials": 1000, "png_cpu_s": png, "html_cpu_s": html, "hpo_help_cpu_s": baseline,
-            "png_cpu_median_s": statistics.median(png), "html_cpu_median_s": statistics.median(html),
-            "hpo_help_cpu_median_s": statistics.median(baseline)}
+    peer_script = work / "optuna_plots.py"
+    peer_script.write_text(PEER_PLOT)
+    commands = {
+        "png": HPO + ["plot", str(store), "-o", str(work / "sheet.png")],
+        "png_fanova": HPO + ["plot", str(store), "--importance", "fanova", "-o", str(work / "sheet-fanova.png")],
+        "html": HPO + ["plot", str(store), "--html", "-o", str(work / "sheet.html")],
+        "optuna_matplotlib": [sys.executable, str(peer_script), str(store), str(work)],
+        "hpo_help": HPO + ["--help"],
+    }
+    runs: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            runs[name].append(child_cpu(command))
+    report: dict = {"trials": 1000}
+    for name, values in runs.items():
+        report[f"{name}_cpu_s"] = values
+        report[f"{name}_cpu_median_s"] = statistics.median(values)
+    report["ratio_png_to_optuna"] = report["png_cpu_median_s"] / report["optuna_matplotlib_cpu_median_s"]
+    return report
 
 
 def fetch(url: str) -> bytes:
@@ -78,6 +125,29 @@ def start_dashboard(path: Path) -> tuple[subprocess.Popen, str, float]:
     if not found:
         raise SystemExit(f"dashboard did not start: {line!r}")
     return process, found.group(1), time.perf_counter() - started
+
+
+def start_peer(url: str) -> tuple[subprocess.Popen, str, float]:
+    """optuna-dashboard's own command on an Optuna storage URL, on a free port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    command = [str(Path(sys.executable).with_name("optuna-dashboard")), url, "--port", str(port), "--host", "127.0.0.1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    origin = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            fetch(origin + "/api/meta")
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("optuna-dashboard did not start")
+            time.sleep(0.1)
+    return process, origin, time.perf_counter() - started
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -146,32 +216,79 @@ def bench_mirror(work: Path, repeat: int, trials: int = 1000) -> dict:
     return {"trials": trials, "first_sync_s": first_sync, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
 
 
-def bench_live(work: Path, repeat: int, trials: int = 100) -> dict:
-    folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
-    process, origin, _ = start_dashboard(folder)
-    delays = []
-    try:
-        import random
+def _store_writer(folder: Path, seed: int):
+    """``add_trial()`` for :func:`dashboard_browser.measure_page`: one finished trial committed to the hpo store."""
+    import random
 
-        rng = random.Random(0)
+    rng = random.Random(seed)
+
+    def add_trial() -> tuple[int, float]:
         with ResultStore.open(folder) as store:
-            for index in range(repeat):
-                number = store.next_number()
-                store.record_running(number, values_of(rng))
-                store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
-                committed = time.perf_counter()
-                while True:
-                    shown = json.loads(fetch(origin + "/api/studies/0"))["trials"]
-                    if any(t["number"] == number and t["state"] == "Complete" for t in shown):
-                        break
-                    if time.perf_counter() - committed > 30:
-                        raise SystemExit("trial never showed")
-                    time.sleep(0.02)
-                delays.append(time.perf_counter() - committed)
-                time.sleep(0.3 * (index % 3))  # land at different points of the poll period
-    finally:
-        stop(process)
-    return {"trials": trials, "delays_s": delays, "median_s": statistics.median(delays), "max_s": max(delays)}
+            number = store.next_number()
+            store.record_running(number, values_of(rng))
+            store.record_outcome(TrialOutcome(number, TrialState.COMPLETE, 0.5, {}, 0, None, "", time.time(), time.time()))
+        return number, time.perf_counter()
+
+    return add_trial
+
+
+def _optuna_writer(url: str, name: str, seed: int):
+    """``add_trial()`` for the peer: one finished trial written by Optuna itself into its RDB storage."""
+    import random
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=name, storage=url)
+    rng = random.Random(seed)
+    distributions = {"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True),
+                     "dropout": optuna.distributions.FloatDistribution(0.0, 0.5)}
+
+    def add_trial() -> tuple[int, float]:
+        values = values_of(rng)
+        trial = optuna.trial.create_trial(params={k: values[k] for k in distributions}, distributions=distributions, value=0.5)
+        study.add_trial(trial)
+        number = study.get_trials(deepcopy=False)[-1].number
+        return number, time.perf_counter()
+
+    return add_trial
+
+
+def bench_live(work: Path, repeat: int, sizes: tuple[int, ...] = (50, 1000, 10_000)) -> list[dict]:
+    """A new finished trial until it is on a page open in headless Chromium: hpo's dashboard beside
+    optuna-dashboard's own server on an Optuna SQLite storage of the same trials, written by Optuna."""
+    from dashboard_browser import measure_page
+
+    report = []
+    for trials in sizes:
+        folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
+        db = work / f"live-{trials}.db"
+        subprocess.run(HPO + ["export", str(folder), "--to", f"sqlite:///{db}"], check=True, stdout=subprocess.DEVNULL)
+        pages = [("trials", True)] + ([("study", False)] if trials <= 1000 else [])
+        for name in ("hpo", "optuna-dashboard"):
+            if name == "hpo":
+                process, origin, startup = start_dashboard(folder)
+                study, add_trial = 0, _store_writer(folder, seed=trials)
+            else:
+                process, origin, startup = start_peer(f"sqlite:///{db}")
+                study, add_trial = 1, _optuna_writer(f"sqlite:///{db}", "digits/mlp", seed=trials)
+            try:
+                for page, count_text in pages:
+                    url = f"{origin}/dashboard/studies/{study}" + ("/trials" if page == "trials" else "")
+                    measured = measure_page(url, f"/api/studies/{study}", add_trial, repeat=repeat, count_text=count_text)
+                    shown = [d for d in measured["data_delays_s"] if d is not None]
+                    measured.update(trials=trials, dashboard=name, page=page, startup_s=startup,
+                                    not_shown_within_40_s=len(measured["data_delays_s"]) - len(shown),
+                                    data_median_s=statistics.median(shown) if shown else None,
+                                    data_max_s=max(shown) if shown else None)
+                    if count_text and measured["text_delays_s"]:
+                        measured.update(text_median_s=statistics.median(measured["text_delays_s"]),
+                                        text_max_s=max(measured["text_delays_s"]))
+                    print(json.dumps({k: v for k, v in measured.items() if not k.endswith("delays_s")}), file=sys.stderr)
+                    report.append(measured)
+            finally:
+                stop(process)
+    return report
 
 
 def main() -> None:
@@ -179,6 +296,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=["plot", "dashboard", "live"], action="append", help="run only these parts")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 1000, 10_000], help="store sizes of the live part")
     args = parser.parse_args()
     parts = set(args.only or ["plot", "dashboard", "live"])
     with tempfile.TemporaryDirectory(prefix="hpo-analysis-bench-") as tmp:
@@ -190,7 +308,7 @@ def main() -> None:
             report["dashboard"] = bench_first_page(work, args.repeat)
         if "live" in parts:
             report["mirror"] = bench_mirror(work, max(args.repeat, 5))
-            report["live"] = [bench_live(work, max(args.repeat, 5), trials) for trials in (50, 200)]
+            report["live"] = bench_live(work, max(args.repeat, 5), tuple(args.sizes))
         report["load"] = os.getloadavg()
     print(json.dumps(report, indent=2))
     if args.json:

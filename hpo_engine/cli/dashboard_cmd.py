@@ -20,7 +20,7 @@ def dashboard_command(
     host: Annotated[str, typer.Option("--host", help="Address to bind. Anything but loopback exposes the results to the network.")] = "127.0.0.1",
     results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
 ) -> None:
-    """Serve optuna-dashboard over the results (read-only), updated every half second while trials finish."""
+    """Serve optuna-dashboard over the results (read-only), updated four times a second while trials finish."""
     from hpo_engine.cli.dashboard import is_loopback, open_dashboard
     from hpo_engine.runner.results import find_store_folders
 

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["StoreMirror", "run_mirror", "DEFAULT_INTERVAL"]
 
-#: Seconds between two polls of the stores.
-DEFAULT_INTERVAL = 0.5
+#: Seconds between two polls of the stores (a poll where nothing was committed is one PRAGMA query per store).
+DEFAULT_INTERVAL = 0.25
 
 
 @dataclass
@@ -51,6 +51,9 @@ class StoreMirror:
         self.storage = storage
         self.paths = [Path(p) for p in paths]
         self._stores: dict[Path, _Mirrored] = {}
+        #: How many :meth:`sync` calls changed the storage (0 before the first): readers of the
+        #: storage that cache what they read (the dashboard) compare it to know when to read again.
+        self.generation = 0
 
     def _folders(self) -> list[Path]:
         found: list[Path] = []
@@ -75,6 +78,8 @@ class StoreMirror:
                 if mirrored is None:
                     continue
             changes += self._sync_store(mirrored)
+        if changes:
+            self.generation += 1
         return changes
 
     def _start(self, folder: Path) -> _Mirrored | None:

@@ -39,6 +39,7 @@ def _history(studies: list[Any], views: list[StoreView]) -> Any:
 def figures(views: list[StoreView], kinds: list[str] | None = None, *, evaluator: str = "ped-anova") -> list[tuple[str, Any]]:
     """``[(title, plotly figure)]`` for the chosen kinds (default sheet); one figure per store except history."""
     import optuna
+    import optuna.importance  # in full (scikit-learn too, when installed): the page's charts are Optuna's own
     import optuna.visualization as vis
 
     from hpo_engine.cli.plots.importance import EVALUATORS

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +113,26 @@ def test_plot_of_a_corrupt_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plot", str(folder), "--kind", "importance"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "not an hpo result store" in result.stderr or "cannot" in result.stderr
+
+
+def test_ped_anova_skips_scikit_learn_and_fanova_still_works_after(stores: Path) -> None:
+    """A fresh process: PED-ANOVA imports no scikit-learn; fANOVA in the same process afterwards works."""
+    script = f"""
+import sys
+from pathlib import Path
+from hpo_engine.cli.plots import view_of
+from hpo_engine.cli.plots.importance import importances
+from hpo_engine.runner.results import load_results
+view = view_of(load_results(Path({str(stores / "exp" / "a")!r})))
+ped = importances(view, "ped-anova")
+assert ped and abs(sum(ped.values()) - 1) < 1e-6, ped
+assert "sklearn" not in sys.modules and "optuna.importance" not in sys.modules
+import optuna.importance
+assert optuna.importance.FanovaImportanceEvaluator(seed=0) is not None
+fanova = importances(view, "fanova")
+assert fanova and next(iter(fanova)) == "lr", fanova
+assert "sklearn" in sys.modules
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

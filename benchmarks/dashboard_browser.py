@@ -1,0 +1,180 @@
+"""Benchmark helper: how long until a new finished trial is on a dashboard page open in headless Chromium.
+
+Chromium runs headless with its DevTools protocol on a local port (``--remote-debugging-port``);
+this module talks to it over a WebSocket (aiohttp's client, installed with the ``ray`` extra).
+The page is loaded once and left open, as a user would; its own polling brings new trials.
+A trial counts as on the page when a response the page received from ``/api/studies/<id>``
+holds it finished (``Complete``); on the trial list, also when the page's text shows the new
+trial count (``N Trials``). Times are from the store commit (or, for the peer, Optuna's write).
+Every host name but 127.0.0.1 is unresolvable, as in the browser test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LivePage", "measure_page"]
+
+
+class LivePage:
+    """One headless Chromium tab, driven over the DevTools protocol (call :meth:`close` when done)."""
+
+    def __init__(self) -> None:
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            raise SystemExit("chromium is not installed (Debian package chromium)")
+        self._profile = tempfile.TemporaryDirectory(prefix="hpo-bench-chromium-")
+        self._process = subprocess.Popen(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+             "--remote-debugging-port=0", f"--user-data-dir={self._profile.name}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        port_file = Path(self._profile.name) / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self._process.poll() is not None:
+                raise SystemExit("chromium did not open its DevTools port")
+            time.sleep(0.05)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as response:
+            pages = [t for t in json.load(response) if t["type"] == "page"]
+        self.websocket_url = pages[0]["webSocketDebuggerUrl"]
+
+    def close(self) -> None:
+        """Stop Chromium and its helper processes (its own process group), remove its profile."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self._process.pid, sig)
+                self._process.wait(timeout=20)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._profile.cleanup()
+
+
+class _Session:
+    """The DevTools protocol over one WebSocket: commands with ids, events into a queue."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.next_id = 0
+        self.replies: dict[int, asyncio.Future] = {}
+        self.events: asyncio.Queue = asyncio.Queue()
+
+    async def reader(self) -> None:
+        async for message in self.ws:
+            data = json.loads(message.data)
+            if "id" in data and data["id"] in self.replies:
+                self.replies.pop(data["id"]).set_result(data)
+            elif "method" in data:
+                await self.events.put((time.perf_counter(), data))
+
+    async def call(self, method: str, **params: Any) -> dict:
+        self.next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        self.replies[self.next_id] = future
+        await self.ws.send_json({"id": self.next_id, "method": method, "params": params})
+        reply = await asyncio.wait_for(future, timeout=120)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+
+async def _measure(page: LivePage, url: str, study_path: str, add_trial: Callable[[], tuple[int, float]], repeat: int,
+                   count_text: bool, timeout: float) -> dict:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client, client.ws_connect(page.websocket_url, max_msg_size=0) as ws:
+        session = _Session(ws)
+        reader = asyncio.create_task(session.reader())
+        await session.call("Network.enable", maxTotalBufferSize=200_000_000, maxResourceBufferSize=100_000_000)
+        await session.call("Page.enable")
+        requests: dict[str, str] = {}
+
+        async def next_study_response(deadline: float) -> tuple[float, dict] | None:
+            """The next finished response of the page to ``study_path``: (perf_counter when it arrived, body)."""
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return None
+                try:
+                    stamp, event = await asyncio.wait_for(session.events.get(), timeout=left)
+                except asyncio.TimeoutError:
+                    return None
+                params = event.get("params", {})
+                if event["method"] == "Network.requestWillBeSent":
+                    requests[params["requestId"]] = params["request"]["url"]
+                elif event["method"] == "Network.loadingFinished":
+                    request_url = requests.pop(params["requestId"], "")
+                    if study_path in request_url and "/param_importances" not in request_url:
+                        body = await session.call("Network.getResponseBody", requestId=params["requestId"])
+                        return stamp, json.loads(body["body"])
+
+        started = time.perf_counter()
+        await session.call("Page.navigate", url=url)
+        first = await next_study_response(time.perf_counter() + timeout * 6)
+        if first is None:
+            raise SystemExit(f"the page never loaded {study_path}")
+        first_load = first[0] - started
+        total = len(first[1]["trials"])
+        data_delays: list[float] = []
+        text_delays: list[float] = []
+        for index in range(repeat):
+            number, committed = add_trial()
+            total += 1
+            arrived = None
+            while arrived is None:
+                got = await next_study_response(committed + timeout)
+                if got is None:
+                    break  # not on the page within ``timeout``: recorded as None
+                if any(t["number"] == number and t["state"] == "Complete" for t in got[1]["trials"]):
+                    arrived = got[0]
+            data_delays.append(None if arrived is None else arrived - committed)
+            if arrived is None:
+                continue
+            if count_text:
+                while time.perf_counter() - committed < timeout:
+                    shown = await session.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
+                    found = re.search(r"(\d+) Trials", shown["result"].get("value", ""))
+                    if found and int(found.group(1)) >= total:
+                        text_delays.append(time.perf_counter() - committed)
+                        break
+                    await asyncio.sleep(0.02)
+            await asyncio.sleep(0.37 * (index % 4))  # land at different points of the page's and the mirror's periods
+        reader.cancel()
+    result = {"first_load_s": first_load, "trials_at_start": len(first[1]["trials"]), "data_delays_s": data_delays}
+    if count_text:
+        result["text_delays_s"] = text_delays
+    return result
+
+
+def measure_page(url: str, study_path: str, add_trial: Callable[[], tuple[int, float]], *, repeat: int = 5,
+                 count_text: bool = False, timeout: float = 40.0) -> dict:
+    """Open ``url`` in a fresh headless Chromium, then ``repeat`` times: ``add_trial()`` (returns the new
+    trial's number and the ``time.perf_counter()`` of its commit) and wait until the page has it.
+
+    Returns the first load time and the delays in seconds (``data_delays_s``: in a response the page
+    got, ``None`` for a trial not there within ``timeout``; ``text_delays_s``: the page's "N Trials"
+    text, with ``count_text``).
+    """
+    page = LivePage()
+    try:
+        return asyncio.run(_measure(page, url, study_path, add_trial, repeat, count_text, timeout))
+    finally:
+        page.close()
