@@ -15,6 +15,7 @@ interrupted attempts, the lock, the store's WAL files and the upload journal sta
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tempfile
 import threading
@@ -44,9 +45,12 @@ def trial_uploads(location: S3Location, folder: Path, number: int) -> list[Uploa
     trial_dir = Path(folder) / "trials" / str(number)
     if not trial_dir.is_dir():
         return []
+    # os.walk, not rglob: the trial's empty folders are removed concurrently once it ended
+    # (by the trial launcher, hpo_engine.runner.trials.launcher), and a folder that vanished has nothing to upload.
+    paths = [Path(root) / name for root, _dirs, names in os.walk(trial_dir) for name in names]
     return [
         Upload(path, f"{base}/trials/{number}/{path.relative_to(trial_dir).as_posix()}", f"trial {number}")
-        for path in sorted(trial_dir.rglob("*"))
+        for path in sorted(paths)
         if path.is_file() and not path.is_symlink()
     ]
 

@@ -67,6 +67,8 @@ def three_nodes(tmp_path: Path):
     caches = {name: tmp_path / f"cache-{name}" for name in ("head", "b", "c")}
     os.environ.update(RAY_AUTH_MODE="disabled", RAY_TMPDIR=temp_dir, HPO_CACHE_DIR=str(caches["head"]))
     cluster = None
+    if ray.is_initialized():
+        ray.shutdown()  # an earlier test's private cluster (RayBackend leaves it up until exit)
     try:
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False, "temp_dir": temp_dir})
         for name in ("b", "c"):
