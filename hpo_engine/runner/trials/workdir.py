@@ -167,12 +167,13 @@ def _link_or_copy(source: str, target: str) -> str:
 
     A link costs no disk and no time; it is only made for a file nobody may write in place, so a
     trial cannot change what another trial runs (a trial that replaces the file, by writing a
-    new one and renaming it, gets its own). Across file systems, or where links are refused,
-    the file is copied. An existing ``target`` (a rerun in the same folder) is replaced.
+    new one and renaming it, gets its own). Trials that run as root are not stopped by a
+    missing write bit, so for them every file is copied. Across file systems, or where links
+    are refused, the file is copied. An existing ``target`` (a rerun in the same folder) is replaced.
     """
     if os.path.lexists(target):
         os.unlink(target)
-    if not os.stat(source).st_mode & 0o222:
+    if os.geteuid() != 0 and not os.stat(source).st_mode & 0o222:
         try:
             os.link(source, target)
             return target

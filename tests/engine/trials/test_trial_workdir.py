@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -125,8 +126,12 @@ print("accuracy=1")
 """
 
 
-def test_the_snapshot_is_read_only_and_trial_folders_link_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("uid", [1000, 0], ids=["user", "root"])
+def test_the_snapshot_is_read_only_and_trial_folders_link_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uid: int) -> None:
+    """Links for a user, whom the missing write bit stops; copies for root, whom it does not."""
     from hpo_engine.runner.trials.workdir import snapshot_definition
+
+    monkeypatch.setattr(os, "geteuid", lambda: uid)
 
     definition = tmp_path / "definition"
     (definition / "pkg").mkdir(parents=True)
@@ -139,7 +144,8 @@ def test_the_snapshot_is_read_only_and_trial_folders_link_it(tmp_path: Path) -> 
     for paths in (first, second):
         for name in ("train.py", "pkg/data.txt"):
             linked, original = (paths.trial_dir / name).stat(), (snapshot / name).stat()
-            assert linked.st_ino == original.st_ino and not linked.st_mode & 0o222
+            assert (linked.st_ino == original.st_ino) is (uid != 0) and not linked.st_mode & 0o222
+            assert (paths.trial_dir / name).read_bytes() == (snapshot / name).read_bytes()
     writable = tmp_path / "writable"
     writable.mkdir()
     (writable / "train.py").write_text("print('accuracy=1')\n")
