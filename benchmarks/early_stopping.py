@@ -203,7 +203,19 @@ def _follow(process: subprocess.Popen[str], folder: Path, problem: str) -> Any:
         time.sleep(0.01)
 
 
-def run_optuna(problem: str, method: str, seed: int, work: Path) -> dict[str, Any]:
+def hpo_points(problem: str, seed: int) -> list[dict[str, Any]]:
+    """The configurations ``hpo run --seed <seed>`` tries, in order (method ``random``, and
+    ``hyperband``, which samples as ``random`` does; one trial at a time, so the points do not
+    depend on the results): the Optuna runs try the same ones, and the two differ only by
+    their stopping."""
+    from hpo_engine.manifest.search_space import SearchSpace
+    from hpo_engine.optimizers import make_optimizer
+
+    optimizer = make_optimizer("random", SearchSpace.from_specs(SPACES[problem]), maximize=True, seed=seed, budget=TRIALS)
+    return [optimizer.ask() for _ in range(TRIALS)]
+
+
+def run_optuna(problem: str, method: str, seed: int, work: Path, same_points: bool = True) -> dict[str, Any]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -217,6 +229,7 @@ def run_optuna(problem: str, method: str, seed: int, work: Path) -> dict[str, An
     program = "train.py" if problem == "digits" else "curves.py"
     support = ROOT / "hpo_engine" / "runner" / "trial_support"
     epochs = 0
+    points = hpo_points(problem, seed) if same_points else None
     started = time.perf_counter()
     for number in range(TRIALS):
         trial = study.ask()
@@ -224,13 +237,14 @@ def run_optuna(problem: str, method: str, seed: int, work: Path) -> dict[str, An
         shutil.copy(definition / program, folder / program)
         for sub in ("result", "logs"):
             (folder / sub).mkdir()
-        (folder / "config.json").write_text(json.dumps(_sample(trial, problem)))
+        (folder / "config.json").write_text(json.dumps(points[number] if points is not None else _sample(trial, problem)))
         env = dict(environment(problem), SUBID="0", RESULT_DIR=str(folder / "result"), LOG_DIR=str(folder / "logs"),
                    PYTHONPATH=str(support))
         process = subprocess.Popen([sys.executable, program], cwd=folder, env=env, text=True, start_new_session=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         last, pruned = None, False
-        for step, value in _follow(process, folder, problem):
+        rows = _follow(process, folder, problem)
+        for step, value in rows:
             epochs += 1
             last = value
             trial.report(value, step)
@@ -239,6 +253,8 @@ def run_optuna(problem: str, method: str, seed: int, work: Path) -> dict[str, An
                 os.killpg(process.pid, signal.SIGTERM)
                 break
         process.wait()
+        # what ran between the decision and the end counts too, as it does for hpo (its store keeps those rows)
+        epochs += sum(1 for _ in rows)
         if process.stdout is not None:
             process.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -267,11 +283,13 @@ def prepare(work: Path) -> None:
     (curves / "curves.py").write_text(CURVES_PROGRAM)
 
 
-def one(task: tuple[str, str, int, Path]) -> dict[str, Any]:
-    problem, method, seed, work = task
-    runner = run_optuna if method.startswith("optuna") else run_hpo
-    result = runner(problem, method, seed, work)
-    return {"problem": problem, "method": method, "seed": seed, **result}
+def one(task: tuple[str, str, int, Path, bool]) -> dict[str, Any]:
+    problem, method, seed, work, same_points = task
+    if method.startswith("optuna"):
+        result = run_optuna(problem, method, seed, work, same_points)
+    else:
+        result = run_hpo(problem, method, seed, work)
+    return {"problem": problem, "method": method, "seed": seed, "same_points": same_points, **result}
 
 
 def _quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -323,8 +341,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--problems", default="digits,curves")
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--methods", default=None, help="comma-separated subset of the rules (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="append one JSON line per run")
     parser.add_argument("--render", type=Path, default=None, help="print the markdown table of a --out file")
+    parser.add_argument(
+        "--optuna-points", choices=("hpo", "sampler"), default="hpo",
+        help="hpo: the Optuna runs try the configurations hpo's runs of the seed try, in the same order (default); "
+        "sampler: Optuna's RandomSampler(seed) draws its own",
+    )
     args = parser.parse_args(argv)
     if args.render is not None:
         lines = [json.loads(line) for line in args.render.read_text().splitlines() if line.strip()]
@@ -336,10 +361,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = open(args.out, "a") if args.out else None
     if out:
         meta = {"meta": True, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                "seeds": args.seeds, "jobs": args.jobs}
+                "seeds": args.seeds, "jobs": args.jobs, "optuna_points": args.optuna_points}
         out.write(json.dumps(meta) + "\n")
         out.flush()
-    tasks = [(p, m, s, work) for s in range(1, args.seeds + 1) for p in args.problems.split(",") for m in (*HPO_METHODS, *OPTUNA_METHODS)]
+    same = args.optuna_points == "hpo"
+    methods = [m for m in (*HPO_METHODS, *OPTUNA_METHODS) if args.methods is None or m in args.methods.split(",")]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    tasks = [(p, m, s, work, same) for s in seeds for p in args.problems.split(",") for m in methods]
     records = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for record in pool.map(one, tasks):

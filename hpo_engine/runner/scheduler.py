@@ -218,7 +218,7 @@ class _ReferenceRun:
 
     def collect(self, store: ResultStore, backend: TrialBackend, optimizer: Optimizer | None, timeout: float) -> None:
         self.storage.uploads.trials_launched()  # the uploader prepares its client now, off the way to the first launches
-        outcomes = backend.wait(timeout)
+        outcomes = backend.wait(self.stopper.wait_seconds(timeout))
         self.stopper.poll(store, backend, self.running)  # before the outcomes: a trial's last values while it is RUNNING
         for outcome in outcomes:
             self.settle(store, outcome, optimizer)

@@ -33,7 +33,7 @@ class LocalBackend(TrialBackend):
     name = "local"
 
     def __init__(
-        self, max_parallel: int, *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS, follow_seconds: float = 0.1
+        self, max_parallel: int, *, kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS, follow_seconds: float = 0.02
     ) -> None:
         if max_parallel < 1:
             raise BackendError(f"max_parallel must be at least 1, got {max_parallel}")

@@ -27,7 +27,13 @@ from hpo_engine.runner.early_stopping.rules import Decision
 from hpo_engine.runner.store import ResultStore, TrialRecord
 from hpo_engine.runner.store_curves import CurvePoint
 
-__all__ = ["EarlyStopper", "stopping_backend_options", "steps_saved", "format_step"]
+__all__ = ["EarlyStopper", "stopping_backend_options", "steps_saved", "format_step", "LOOK_SECONDS"]
+
+#: Seconds between looks at running trials' values while a stopping rule is active (the
+#: scheduler's wait is cut to this): a decision lands within about this much of the row that
+#: caused it, plus the signal's delivery. Without a rule the scheduler's own pace holds
+#: (``RunOptions.poll_seconds``).
+LOOK_SECONDS = 0.02
 
 
 def format_step(step: float) -> str:
@@ -59,6 +65,11 @@ def steps_saved(trials: Iterable[TrialRecord], max_resource: int | None) -> tupl
 
 class EarlyStopper:
     """The stopping rule of one run (see the module doc). ``step_name`` names steps in messages."""
+
+    def wait_seconds(self, poll_seconds: float) -> float:
+        """How long the scheduler may wait for outcomes before the next look: ``poll_seconds``,
+        cut to :data:`LOOK_SECONDS` while a stopping rule is active."""
+        return min(poll_seconds, LOOK_SECONDS) if self.settings.enabled else poll_seconds
 
     def __init__(self, settings: EarlyStoppingSettings, *, maximize: bool, step_name: str | None = None) -> None:
         self.settings = settings

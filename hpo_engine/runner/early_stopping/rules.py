@@ -76,9 +76,10 @@ class MedianStopping(StoppingRule):
 
     From step ``grace_period`` on, a trial's best value so far is compared with the values
     other trials recorded at the same step (earlier in the store; a trial's last value at
-    that step); with at least :data:`MEDIAN_MIN_TRIALS` of them, a best value worse than
-    their median stops the trial (the median stopping rule of Google Vizier, as Optuna's
-    MedianPruner applies it).
+    that step), leaving out the trials this rule stopped (their curves were cut for being
+    bad; Vizier and Optuna's MedianPruner compare with the trials that were not stopped);
+    with at least :data:`MEDIAN_MIN_TRIALS` of them, a best value worse than their median
+    stops the trial (the median stopping rule of Google Vizier).
     """
 
     name = "median"
@@ -87,17 +88,19 @@ class MedianStopping(StoppingRule):
         super().__init__(settings, maximize=maximize)
         self._best: dict[int, float] = {}
         self._at_step: dict[float, dict[int, float]] = {}
+        self._stopped: set[int] = set()
 
     def observe(self, number: int, step: float, value: float) -> Decision | None:
         best = self._best.get(number)
         best = value if best is None or self.better(value, best) else best
         self._best[number] = best
-        others = [v for n, v in self._at_step.get(step, {}).items() if n != number]
+        others = [v for n, v in self._at_step.get(step, {}).items() if n != number and n not in self._stopped]
         self._at_step.setdefault(step, {})[number] = value
-        if step < self.settings.grace_period or len(others) < MEDIAN_MIN_TRIALS:
+        if number in self._stopped or step < self.settings.grace_period or len(others) < MEDIAN_MIN_TRIALS:
             return None
         median = statistics.median(others)
         if self.better(median, best):
+            self._stopped.add(number)
             return Decision(number, step, value, f"best so far {best:.4g} is worse than the median {median:.4g} of {len(others)} trials at that step")
         return None
 

@@ -40,6 +40,9 @@ DEFAULT_KILL_GRACE_SECONDS = 5.0
 #: Shortest and longest pause between two checks of a running process (seconds).
 _FIRST_POLL = 0.002
 _LONGEST_POLL = 0.1
+#: Longest wait between looks at a trial's cancel event (seconds): a stop the engine decides
+#: (early stopping, Ctrl-C) reaches the trial's processes within this much.
+_CANCEL_POLL = 0.02
 #: The launcher script, run by path with ``python -I -S`` (standard library only).
 LAUNCHER = Path(__file__).with_name("launcher.py")
 #: Most bytes of a trial's stdout (and, apart, of its stderr) kept on disk: the last ones.
@@ -147,7 +150,7 @@ def _wait_for_exit(
 
     The end is noticed at once through the launcher's done pipe (``Popen.wait(timeout)``
     of the fallback polls and can notice it up to 50 ms late); the cancel event and the
-    deadline are checked between waits of growing length.
+    deadline are checked between waits of growing length (at most 20 ms apart with a cancel event).
     """
     deadline = None
     if timeout_seconds is not None and timeout_seconds > 0:
@@ -166,7 +169,7 @@ def _wait_for_exit(
             return False, True
         if deadline is not None and time.monotonic() >= deadline:
             return True, False
-        pause = min(pause * 2, _LONGEST_POLL)
+        pause = min(pause * 2, _LONGEST_POLL if cancel_event is None else _CANCEL_POLL)
 
 
 def stop_process_group(
