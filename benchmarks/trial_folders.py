@@ -7,7 +7,11 @@ folder takes (``du -s``: allocated blocks, and ``du -s --apparent-size``: the by
 files), the number of files and folders, per trial and scaled to 5,000 trials. Run it with the
 tree whose engine is measured first on ``sys.path`` (``ROOT`` below: this checkout).
 
-    python benchmarks/trial_folders.py [--trials 1000] [--json out.json]
+    python benchmarks/trial_folders.py [--trials 1000] [--json out.json] [--ray-tune-python PY]
+
+``--ray-tune-python PY`` also runs the peer: Ray Tune (``PY`` is a Python with ``ray[tune]``,
+which this project does not install) with as many trials of a function trainable that reports
+one metric, storage on the same file system, and the same ``du`` of its experiment folder.
 """
 
 from __future__ import annotations
@@ -58,6 +62,39 @@ def write_experiment(folder: Path, trials: int) -> Path:
     return path
 
 
+RAY_TUNE_PEER = """
+import os, subprocess, sys, tempfile, time
+from pathlib import Path
+import ray
+from ray import tune
+
+def trainable(config):
+    tune.report({"score": config["x"]})
+
+trials, root = int(sys.argv[1]), Path(sys.argv[2])
+ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+start = time.perf_counter()
+tune.Tuner(trainable, param_space={"x": tune.uniform(0, 1)},
+           tune_config=tune.TuneConfig(num_samples=trials, metric="score", mode="max"),
+           run_config=tune.RunConfig(storage_path=str(root), name="folders", verbose=0)).fit()
+print(time.perf_counter() - start, ray.__version__)
+"""
+
+
+def ray_tune_peer(python: str, trials: int, folder: Path) -> dict:
+    """The same measurement of Ray Tune's experiment folder (``python`` has ``ray[tune]``)."""
+    root = folder / "ray-tune"
+    done = subprocess.run([python, "-c", RAY_TUNE_PEER, str(trials), str(root)], capture_output=True, text=True, check=True)
+    wall, version = done.stdout.split()[-2:]
+    experiment = root / "folders"
+    files = dirs = 0
+    for _root, names, entries in os.walk(experiment):
+        dirs += len(names)
+        files += len(entries)
+    return {"ray_version": version, "wall_s": float(wall), "du_bytes": du(experiment), "apparent_bytes": du(experiment, "--apparent-size"),
+            "files": files, "folders": dirs}
+
+
 def du(path: Path, *extra: str) -> int:
     """``du -s -B1`` of ``path`` in bytes."""
     return int(subprocess.run(["du", "-s", "-B1", *extra, str(path)], capture_output=True, text=True, check=True).stdout.split()[0])
@@ -67,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--ray-tune-python", default=None, help="a Python with ray[tune]: measure Ray Tune's folders too")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hpo-trial-folders-"))
     manifest = load_manifest(write_experiment(folder, args.trials))
@@ -90,6 +128,14 @@ def main() -> None:
         f"apparent {report['apparent_bytes'] / 1e6:.2f} MB; {files / n:.1f} files and {dirs / n:.1f} folders per trial; "
         f"whole experiment folder du {report['whole_experiment_du_bytes'] / 1e6:.1f} MB"
     )
+    if args.ray_tune_python:
+        peer = ray_tune_peer(args.ray_tune_python, n, folder)
+        report["ray_tune"] = peer
+        print(
+            f"Ray Tune {peer['ray_version']}: {n} trials in {peer['wall_s']:.1f} s | experiment folder: du {peer['du_bytes'] / 1e6:.1f} MB "
+            f"({peer['du_bytes'] / n / 1024:.1f} KiB per trial, {peer['du_bytes'] / n * 5000 / 1e6:.0f} MB for 5,000), "
+            f"apparent {peer['apparent_bytes'] / 1e6:.2f} MB; {peer['files'] / n:.1f} files and {peer['folders'] / n:.1f} folders per trial"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
