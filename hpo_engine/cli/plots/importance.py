@@ -7,7 +7,7 @@ normalized to sum to 1. Fewer than two complete trials: no importance (the panel
 Import cost: ``optuna.importance``'s package ``__init__`` imports its fANOVA evaluator, which
 imports scikit-learn (and with it ``scipy.stats``) whenever scikit-learn is installed: 1.5-2 s of
 CPU that PED-ANOVA never uses. For PED-ANOVA, when neither ``optuna.importance`` nor scikit-learn
-is imported yet, :func:`optuna_importance` imports ``optuna.importance`` with scikit-learn hidden
+is imported yet, :func:`optuna_importance` imports ``optuna.importance`` with scikit-learn hidden for that import only
 (``sys.modules["sklearn"] = None``, which makes ``import sklearn`` fail: Optuna then treats it as
 not installed), and afterwards puts the import state back as it was (``optuna.importance``
 forgotten, scikit-learn importable): a later ``import optuna.importance`` in the same process
@@ -45,12 +45,13 @@ def optuna_importance(evaluator: str = "ped-anova") -> Iterator[ModuleType]:
     before = set(sys.modules)
     sys.modules["sklearn"] = None  # type: ignore[assignment]  # the import system's "not installed" marker
     try:
-        import optuna.importance
-
+        try:
+            import optuna.importance
+        finally:  # hidden for this import only: scikit-learn is importable again while PED-ANOVA runs
+            if "sklearn" in sys.modules and sys.modules["sklearn"] is None:
+                del sys.modules["sklearn"]
         yield optuna.importance
     finally:
-        if "sklearn" in sys.modules and sys.modules["sklearn"] is None:
-            del sys.modules["sklearn"]
         for name in [n for n in sys.modules if n not in before and (n == package or n.startswith(package + "."))]:
             del sys.modules[name]
         if "importance" in vars(optuna):
