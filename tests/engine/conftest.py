@@ -139,6 +139,15 @@ def wait_until(condition: Callable[[], Any], timeout: float = 60.0, interval: fl
     raise AssertionError(f"condition not met within {timeout}s")
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie or a vanished process does not), read from ``/proc``."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
 def hpo_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "hpo_engine.cli", *args]
 

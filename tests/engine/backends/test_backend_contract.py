@@ -24,6 +24,7 @@ import pytest
 from hpo_engine.runner.backends import BACKENDS, make_backend
 from hpo_engine.runner.backends.base import TrialBackend, TrialOutcome, TrialSpec
 from hpo_engine.runner.trial_state import TrialState
+from tests.engine.conftest import process_alive
 
 PYTHON = shlex.quote(sys.executable)
 
@@ -113,11 +114,7 @@ def wait_until(condition: Callable[[], bool], limit: float = 60.0) -> bool:
 
 
 def process_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state in ("Z", "X")
+    return not process_alive(pid)
 
 
 def test_a_trial_runs_and_its_outputs_come_back(backend_factory: Callable[[int], TrialBackend], definition: Path, tmp_path: Path) -> None:

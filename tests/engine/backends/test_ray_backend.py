@@ -33,6 +33,7 @@ from hpo_engine.runner.backends.base import TrialOutcome, TrialSpec
 
 from hpo_engine.runner.trial_state import TrialState  # noqa: E402
 from hpo_engine.runner.backends.ray_backend import IGNORE_GPUS_ENV, RayBackend  # noqa: E402
+from tests.engine.conftest import process_alive  # noqa: E402
 from hpo_engine.cli import app  # noqa: E402
 from hpo_engine.errors import BackendError  # noqa: E402
 from hpo_engine.runner.store import ResultStore  # noqa: E402
@@ -187,11 +188,7 @@ def wait_all(backend: RayBackend, count: int, limit: float = 120.0) -> list[Tria
 def process_gone(pid: int, limit: float = 15.0) -> bool:
     end = time.monotonic() + limit
     while time.monotonic() < end:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state in ("Z", "X"):
+        if not process_alive(pid):
             return True
         time.sleep(0.05)
     return False

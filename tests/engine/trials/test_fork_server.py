@@ -15,6 +15,7 @@ import pytest
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.trials.execute import collect_outcome, launch_trial, prepare_trial
 from hpo_engine.runner.trials.process import wait_process
+from tests.engine.conftest import process_alive
 from hpo_engine.runner.trials.spawner import ForkServers
 
 pytestmark = pytest.mark.skipif(not ForkServers.supported(), reason="the fork server runs on Linux")
@@ -37,14 +38,6 @@ time.sleep(120)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
-
-
 def _wait_for(path: Path, limit: float = 30.0) -> int:
     end = time.monotonic() + limit
     while not path.exists():
@@ -55,9 +48,9 @@ def _wait_for(path: Path, limit: float = 30.0) -> int:
 
 def _wait_dead(pid: int, limit: float = 30.0) -> bool:
     end = time.monotonic() + limit
-    while _alive(pid) and time.monotonic() < end:
+    while process_alive(pid) and time.monotonic() < end:
         time.sleep(0.01)
-    return not _alive(pid)
+    return not process_alive(pid)
 
 
 def test_a_sigkilled_launcher_leaves_no_daemon(make_spec) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from hpo_engine.runner.trial_state import TrialState
 from hpo_engine.runner.trials import run_trial
 from hpo_engine.runner.trials.process import group_alive
+from tests.engine.conftest import process_alive
 
 SPAWN_AND_SLEEP = """
 import os, signal, subprocess, sys, time
@@ -24,14 +25,6 @@ with open("pids.tmp", "w") as out:
 os.replace("pids.tmp", "pids.txt")
 time.sleep(60)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 def _cancel_when_started(spec, event: threading.Event) -> threading.Thread:
@@ -105,7 +98,7 @@ def test_timeout_fails_and_stops_the_whole_group(make_spec) -> None:
     if (spec.trial_dir / "pids.txt").exists():  # on a very slow machine it may not have got that far
         pid, group, child = _pids(spec)
         assert not group_alive(group)
-        assert not _alive(pid) and not _alive(child)
+        assert not process_alive(pid) and not process_alive(child)
 
 
 def test_cancel_interrupts_and_the_process_group_is_gone(make_spec) -> None:
@@ -119,7 +112,7 @@ def test_cancel_interrupts_and_the_process_group_is_gone(make_spec) -> None:
     pid, group, child = _pids(spec)
     assert group != os.getpgid(0)
     assert not group_alive(group)
-    assert not _alive(pid) and not _alive(child)
+    assert not process_alive(pid) and not process_alive(child)
 
 
 def test_a_program_ignoring_sigterm_is_killed_after_the_grace_period(make_spec) -> None:
@@ -131,7 +124,7 @@ def test_a_program_ignoring_sigterm_is_killed_after_the_grace_period(make_spec) 
     assert outcome.state is TrialState.INTERRUPTED
     pid, group, child = _pids(spec)
     assert not group_alive(group)
-    assert not _alive(pid) and not _alive(child)
+    assert not process_alive(pid) and not process_alive(child)
 
 
 def test_processes_left_behind_are_killed_when_the_trial_ends(make_spec) -> None:
@@ -145,7 +138,7 @@ def test_processes_left_behind_are_killed_when_the_trial_ends(make_spec) -> None
     outcome = run_trial(spec)
     assert outcome.state is TrialState.COMPLETE
     child = int((spec.trial_dir / "child.txt").read_text())
-    assert not _alive(child)
+    assert not process_alive(child)
 
 
 def test_cancelled_before_start_never_runs(make_spec) -> None:
@@ -198,7 +191,7 @@ def test_an_interrupted_wait_stops_the_group_before_propagating(make_spec) -> No
     watcher.join()
     pid, group, child = _pids(spec)
     assert not group_alive(group)
-    assert not _alive(pid) and not _alive(child)
+    assert not process_alive(pid) and not process_alive(child)
 
 
 DAEMONIZE = """
@@ -224,7 +217,7 @@ def test_a_daemon_that_left_the_process_group_is_killed_when_the_trial_ends(make
     assert outcome.state is TrialState.COMPLETE, outcome.failure_reason
     daemon = int((spec.trial_dir / "daemon.txt").read_text())
     assert os.getpgid(0) != daemon
-    assert not _alive(daemon)
+    assert not process_alive(daemon)
     status = json.loads((spec.trial_dir / "hpo-exit.json").read_text())
     assert status["exit_code"] == 0 and status["stopped"] is False
 
@@ -244,7 +237,7 @@ def test_a_daemon_is_killed_when_the_trial_is_cancelled(make_spec) -> None:
     outcome = run_trial(spec, event, kill_grace_seconds=1.0)
     watcher.join()
     assert outcome.state is TrialState.INTERRUPTED
-    assert not _alive(int((spec.trial_dir / "daemon.txt").read_text()))
+    assert not process_alive(int((spec.trial_dir / "daemon.txt").read_text()))
     assert json.loads((spec.trial_dir / "hpo-exit.json").read_text())["stopped"] is True
 
 
