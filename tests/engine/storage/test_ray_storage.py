@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -54,27 +53,26 @@ json.dump([{"steps": 0, "score": float(values["x"])}], open(os.path.join(os.envi
 
 
 @pytest.fixture
-def three_nodes(tmp_path: Path):
+def three_nodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A Ray cluster of three raylets on this machine: a head with no CPU (trials never run on it)
     and two 1-CPU worker nodes, each with its own ``HPO_CACHE_DIR`` (its node-local cache)."""
     import ray
     from ray.cluster_utils import Cluster
 
-    names = ("RAY_AUTH_MODE", "RAY_TMPDIR", "HPO_CACHE_DIR")
-    saved = {name: os.environ.get(name) for name in names}
     temp_dir = tempfile.mkdtemp(prefix="hpo-ray-data-", dir="/tmp")  # short: Ray's socket paths
     (Path(temp_dir) / "ray").mkdir()
     caches = {name: tmp_path / f"cache-{name}" for name in ("head", "b", "c")}
-    os.environ.update(RAY_AUTH_MODE="disabled", RAY_TMPDIR=temp_dir, HPO_CACHE_DIR=str(caches["head"]))
+    for name, value in (("RAY_AUTH_MODE", "disabled"), ("RAY_TMPDIR", temp_dir), ("HPO_CACHE_DIR", str(caches["head"]))):
+        monkeypatch.setenv(name, value)
     cluster = None
     if ray.is_initialized():
         ray.shutdown()  # an earlier test's private cluster (RayBackend leaves it up until exit)
     try:
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False, "temp_dir": temp_dir})
         for name in ("b", "c"):
-            os.environ["HPO_CACHE_DIR"] = str(caches[name])  # the raylet, and so its workers, inherit it
+            monkeypatch.setenv("HPO_CACHE_DIR", str(caches[name]))  # the raylet, and so its workers, inherit it
             cluster.add_node(num_cpus=1)
-        os.environ["HPO_CACHE_DIR"] = str(caches["head"])
+        monkeypatch.setenv("HPO_CACHE_DIR", str(caches["head"]))
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         cluster.wait_for_nodes()
         ray.shutdown()
@@ -83,11 +81,6 @@ def three_nodes(tmp_path: Path):
         if cluster is not None:
             cluster.shutdown()
         shutil.rmtree(temp_dir, ignore_errors=True)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def test_each_worker_node_syncs_the_data_into_its_own_cache_and_the_driver_uploads(tmp_path: Path, s3_server, s3_env, three_nodes) -> None:
