@@ -28,6 +28,10 @@ starts = os.environ.get("HPO_TEST_STARTS")
 if starts:
     with open(starts, "a") as handle:
         handle.write(f"{os.environ['SUBID']} {os.getpgid(0)}\\n")
+gate = os.environ.get("HPO_TEST_GATE")
+if gate and x == 0.2:  # hold this trial before its first value until the test opens the gate
+    while not os.path.exists(gate):
+        time.sleep(0.05)
 def block():
     if x < 0.5:
         noted = os.environ.get("HPO_TEST_IGNORE_TERM")
@@ -138,14 +142,18 @@ def test_resume_after_sigkill_takes_the_same_decisions(make_experiment, tmp_path
 
     experiment = make_experiment(EMETRICS, name="killed", **params)
     starts = tmp_path / "starts-killed.log"
-    env = dict(os.environ, HPO_TEST_STARTS=str(starts))
+    gate = tmp_path / "gate"
+    env = dict(os.environ, HPO_TEST_STARTS=str(starts), HPO_TEST_GATE=str(gate))
     args = [str(experiment.manifest), "--results", str(experiment.results), "--quiet"]
     process = subprocess.Popen(hpo_command("run", *args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        # kill it while trial 3 (x=0.2, blocking) runs, after trials 0-2 were settled
+        # kill it while trial 3 (x=0.2) runs, held at the gate before its first value (so the
+        # rule cannot prune it first), after trials 0-2 were settled
         wait_until(lambda: [r[:2] for r in experiment.rows()][:4] == [(0, "complete"), (1, "pruned"), (2, "complete"), (3, "running")], timeout=120)
+        wait_until(lambda: starts.exists() and any(line.split()[0] == "3" for line in starts.read_text().splitlines()), timeout=60)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
+        gate.touch()
         resumed = subprocess.run(hpo_command("run", *args, "--resume"), env=env, capture_output=True, text=True, timeout=300)
         assert resumed.returncode == 0, resumed.stderr
     finally:
