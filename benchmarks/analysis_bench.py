@@ -257,15 +257,15 @@ def _optuna_writer(url: str, name: str, seed: int):
 def bench_live(work: Path, repeat: int, sizes: tuple[int, ...] = (50, 1000, 10_000)) -> list[dict]:
     """A new finished trial until it is on a page open in headless Chromium: hpo's dashboard beside
     optuna-dashboard's own server on an Optuna SQLite storage of the same trials, written by Optuna."""
-    from dashboard_browser import measure_page
+    from dashboard_browser import live_shown, live_trials, measure_page, optuna_shown, optuna_trials
 
     report = []
     for trials in sizes:
         folder = make_store(work / f"live-{trials}" / "digits" / "mlp", trials, seed=3)
         db = work / f"live-{trials}.db"
         subprocess.run(HPO + ["export", str(folder), "--to", f"sqlite:///{db}"], check=True, stdout=subprocess.DEVNULL)
-        pages = [("trials", True)] + ([("study", False)] if trials <= 1000 else [])
         for name in ("hpo", "optuna-dashboard"):
+            pages = ([("live", True)] if name == "hpo" else []) + [("trials", True)] + ([("study", False)] if trials <= 1000 else [])
             if name == "hpo":
                 process, origin, startup = start_dashboard(folder)
                 study, add_trial = 0, _store_writer(folder, seed=trials)
@@ -274,8 +274,13 @@ def bench_live(work: Path, repeat: int, sizes: tuple[int, ...] = (50, 1000, 10_0
                 study, add_trial = 1, _optuna_writer(f"sqlite:///{db}", "digits/mlp", seed=trials)
             try:
                 for page, count_text in pages:
-                    url = f"{origin}/dashboard/studies/{study}" + ("/trials" if page == "trials" else "")
-                    measured = measure_page(url, f"/api/studies/{study}", add_trial, repeat=repeat, count_text=count_text)
+                    if page == "live":  # hpo's own live page
+                        measured = measure_page(f"{origin}/live/", "/live/data.json", add_trial, repeat=repeat,
+                                                shown_expression=live_shown, trials_of=live_trials)
+                    else:
+                        url = f"{origin}/dashboard/studies/{study}" + ("/trials" if page == "trials" else "")
+                        measured = measure_page(url, f"/api/studies/{study}", add_trial, repeat=repeat,
+                                                shown_expression=optuna_shown if count_text else None, trials_of=optuna_trials)
                     shown = [d for d in measured["data_delays_s"] if d is not None]
                     measured.update(trials=trials, dashboard=name, page=page, startup_s=startup,
                                     not_shown_within_40_s=len(measured["data_delays_s"]) - len(shown),

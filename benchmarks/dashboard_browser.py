@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LivePage", "measure_page"]
+__all__ = ["LivePage", "measure_page", "optuna_trials", "live_trials", "optuna_shown", "live_shown"]
 
 
 class LivePage:
@@ -96,8 +95,29 @@ class _Session:
         return reply.get("result", {})
 
 
+def optuna_trials(body: dict) -> list[tuple[int, bool]]:
+    """(number, finished) of the trials in an optuna-dashboard ``/api/studies/<id>`` response."""
+    return [(t["number"], t["state"] == "Complete") for t in body["trials"]]
+
+
+def live_trials(body: dict) -> list[tuple[int, bool]]:
+    """(number, finished) of the trials in hpo's ``/live/data.json`` (its first store)."""
+    return [(t["number"], t["state"] == "complete") for t in body["stores"][0]["trials"]]
+
+
+def optuna_shown(total: int, number: int) -> str:
+    """A page expression true once optuna-dashboard's trial list says ``total`` trials."""
+    return f"(() => {{ const m = document.body.innerText.match(/(\\d+) Trials/); return !!m && Number(m[1]) >= {total}; }})()"
+
+
+def live_shown(total: int, number: int) -> str:
+    """A page expression true once hpo's live page shows trial ``number`` as complete in its table."""
+    return f"(() => {{ const r = document.querySelector('tr[data-trial=\"{number}\"] td.state-complete'); return !!r; }})()"
+
+
 async def _measure(page: LivePage, url: str, study_path: str, add_trial: Callable[[], tuple[int, float]], repeat: int,
-                   count_text: bool, timeout: float) -> dict:
+                   shown_expression: Callable[[int, int], str] | None, timeout: float,
+                   trials_of: Callable[[dict], list[tuple[int, bool]]]) -> dict:
     import aiohttp
 
     async with aiohttp.ClientSession() as client, client.ws_connect(page.websocket_url, max_msg_size=0) as ws:
@@ -124,7 +144,10 @@ async def _measure(page: LivePage, url: str, study_path: str, add_trial: Callabl
                     request_url = requests.pop(params["requestId"], "")
                     if study_path in request_url and "/param_importances" not in request_url:
                         body = await session.call("Network.getResponseBody", requestId=params["requestId"])
-                        return stamp, json.loads(body["body"])
+                        try:
+                            return stamp, json.loads(body["body"])
+                        except ValueError:
+                            continue  # a 304 (nothing changed): no body
 
         started = time.perf_counter()
         await session.call("Page.navigate", url=url)
@@ -132,7 +155,7 @@ async def _measure(page: LivePage, url: str, study_path: str, add_trial: Callabl
         if first is None:
             raise SystemExit(f"the page never loaded {study_path}")
         first_load = first[0] - started
-        total = len(first[1]["trials"])
+        total = len(trials_of(first[1]))
         data_delays: list[float] = []
         text_delays: list[float] = []
         for index in range(repeat):
@@ -143,38 +166,39 @@ async def _measure(page: LivePage, url: str, study_path: str, add_trial: Callabl
                 got = await next_study_response(committed + timeout)
                 if got is None:
                     break  # not on the page within ``timeout``: recorded as None
-                if any(t["number"] == number and t["state"] == "Complete" for t in got[1]["trials"]):
+                if (number, True) in trials_of(got[1]):
                     arrived = got[0]
             data_delays.append(None if arrived is None else arrived - committed)
             if arrived is None:
                 continue
-            if count_text:
+            if shown_expression is not None:
                 while time.perf_counter() - committed < timeout:
-                    shown = await session.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
-                    found = re.search(r"(\d+) Trials", shown["result"].get("value", ""))
-                    if found and int(found.group(1)) >= total:
+                    shown = await session.call("Runtime.evaluate", expression=shown_expression(total, number), returnByValue=True)
+                    if shown["result"].get("value") is True:
                         text_delays.append(time.perf_counter() - committed)
                         break
                     await asyncio.sleep(0.02)
             await asyncio.sleep(0.37 * (index % 4))  # land at different points of the page's and the mirror's periods
         reader.cancel()
-    result = {"first_load_s": first_load, "trials_at_start": len(first[1]["trials"]), "data_delays_s": data_delays}
-    if count_text:
+    result = {"first_load_s": first_load, "trials_at_start": len(trials_of(first[1])), "data_delays_s": data_delays}
+    if shown_expression is not None:
         result["text_delays_s"] = text_delays
     return result
 
 
 def measure_page(url: str, study_path: str, add_trial: Callable[[], tuple[int, float]], *, repeat: int = 5,
-                 count_text: bool = False, timeout: float = 40.0) -> dict:
+                 shown_expression: Callable[[int, int], str] | None = None, timeout: float = 40.0,
+                 trials_of: Callable[[dict], list[tuple[int, bool]]] = optuna_trials) -> dict:
     """Open ``url`` in a fresh headless Chromium, then ``repeat`` times: ``add_trial()`` (returns the new
     trial's number and the ``time.perf_counter()`` of its commit) and wait until the page has it.
 
     Returns the first load time and the delays in seconds (``data_delays_s``: in a response the page
-    got, ``None`` for a trial not there within ``timeout``; ``text_delays_s``: the page's "N Trials"
-    text, with ``count_text``).
+    got, ``None`` for a trial not there within ``timeout``; ``text_delays_s``: until the page's
+    ``shown_expression(total, number)`` is true — what a user sees, e.g. :func:`optuna_shown`).
+    ``trials_of`` reads (number, finished) pairs from a response to ``study_path``.
     """
     page = LivePage()
     try:
-        return asyncio.run(_measure(page, url, study_path, add_trial, repeat, count_text, timeout))
+        return asyncio.run(_measure(page, url, study_path, add_trial, repeat, shown_expression, timeout, trials_of))
     finally:
         page.close()

@@ -282,7 +282,7 @@ def _finite(value: Any) -> Any:
 def trial_json(reference: str, trial: TrialRecord) -> dict[str, Any]:
     """A trial as the client sees it: reference, number, values, state, objective, final metrics,
     the step it reached and, for a pruned trial, where it was stopped (``pruned_at``: ``epoch 3``)."""
-    from .run_charts import pruned_at
+    from hpo_engine.cli.plots.chart_data import pruned_at
 
     return {
         "reference": reference,
@@ -332,9 +332,9 @@ def max_resources_of(manifest: Path | None) -> dict[str, int | None]:
 
 def summary_json(uri: str, root: Path, reads: list[StoreRead], state: str, *, charts: bool = True, **extra: Any) -> dict[str, Any]:
     """The run summary: every trial (sorted by objective), the best one, where the results are;
-    with ``charts``, the chart data of :func:`hpo_lsp.run_charts.charts_json` (key ``charts``) and
+    with ``charts``, the chart data of :func:`hpo_engine.cli.plots.chart_data.charts_json` (key ``charts``) and
     the early-stopping savings of each store (key ``pruning``: reference -> savings or ``None``)."""
-    from .run_charts import charts_json
+    from hpo_engine.cli.plots.chart_data import charts_json
     maximize = reads[0].maximize if reads else True
     rows: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None

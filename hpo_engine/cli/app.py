@@ -39,7 +39,7 @@ COMMANDS: dict[str, CommandRow] = {
     "plot": CommandRow("hpo_engine.cli.plot_cmd:plot_command", "Draw what the search learned: history, slice, parallel coordinates, importance, contour, learning curves."),
     "sync": CommandRow("hpo_engine.cli.sync_cmd:sync_command", "Upload every result file not yet in the bucket (exactly those: the upload journal knows the rest)."),
     "export": CommandRow("hpo_engine.cli.export_cmd:export_command", "Export an experiment's trials to an Optuna storage URL, or as CSV / JSON."),
-    "dashboard": CommandRow("hpo_engine.cli.dashboard_cmd:dashboard_command", "Serve optuna-dashboard over the results (read-only), updated four times a second while trials finish."),
+    "dashboard": CommandRow("hpo_engine.cli.dashboard_cmd:dashboard_command", "Serve a live page and optuna-dashboard over the results (read-only), following a run while it goes."),
 }
 
 

@@ -1,4 +1,9 @@
-"""``hpo dashboard``: optuna-dashboard over an in-memory Optuna storage mirrored from hpo's stores.
+"""``hpo dashboard``: hpo's live page and optuna-dashboard over an in-memory Optuna storage mirrored from hpo's stores.
+
+One server, two apps (:class:`DashboardRouter`): ``/live/`` is hpo's own live page
+(:mod:`hpo_engine.cli.live_page`: it polls every second, so a finished trial is on it about a
+second later at any store size); ``/`` redirects there; every other path is optuna-dashboard's
+(``/dashboard/...``: importance, contour, timeline and the rest of its analysis).
 
 The storage is filled and kept in step by :class:`hpo_engine.runner.optuna_mirror.StoreMirror`
 on a daemon thread (hpo's stores are opened read-only). optuna-dashboard's WSGI app
@@ -28,7 +33,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.optuna_mirror import DEFAULT_INTERVAL
 
-__all__ = ["is_loopback", "FreshDashboardApp", "Dashboard", "open_dashboard"]
+__all__ = ["is_loopback", "FreshDashboardApp", "DashboardRouter", "Dashboard", "open_dashboard"]
 
 
 def is_loopback(host: str) -> bool:
@@ -74,20 +79,47 @@ class FreshDashboardApp:
         return self.current()(environ, start_response)
 
 
+class DashboardRouter:
+    """WSGI app: paths under ``/live`` to the live page, ``/`` redirected to it, the rest to optuna-dashboard."""
+
+    def __init__(self, live: Any, optuna_app: Callable[..., Any]) -> None:
+        self.live = live
+        self.optuna_app = optuna_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        from hpo_engine.cli.live_page import PREFIX
+
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == "/" or path == PREFIX.rstrip("/") or path.startswith(PREFIX):
+            return self.live(environ, start_response)
+        return self.optuna_app(environ, start_response)
+
+
 class Dashboard:
     """A running dashboard: the mirror thread and the HTTP server (call :meth:`serve_forever`, then :meth:`close`)."""
 
-    def __init__(self, server: WSGIServer, mirror: Any, stop: threading.Event, thread: threading.Thread) -> None:
+    def __init__(self, server: WSGIServer, mirror: Any, stop: threading.Event, thread: threading.Thread, live: Any = None) -> None:
         self.server = server
         self.mirror = mirror
+        self.live = live
         self._stop = stop
         self._thread = thread
 
     @property
-    def url(self) -> str:
+    def origin(self) -> str:
         host, port = self.server.server_address[:2]
         host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}/dashboard/"
+        return f"http://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        """optuna-dashboard's start page."""
+        return f"{self.origin}/dashboard/"
+
+    @property
+    def live_url(self) -> str:
+        """hpo's live page."""
+        return f"{self.origin}/live/"
 
     def serve_forever(self) -> None:
         self.server.serve_forever(poll_interval=0.25)
@@ -96,6 +128,8 @@ class Dashboard:
         self._stop.set()
         self._thread.join(timeout=5)
         self.server.server_close()
+        if self.live is not None:
+            self.live.close()
         self.mirror.close()
 
 
@@ -114,13 +148,15 @@ def open_dashboard(
     """
     import optuna
 
+    from hpo_engine.cli.live_page import LivePage
     from hpo_engine.runner.optuna_mirror import StoreMirror, run_mirror
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = optuna.storages.InMemoryStorage()
     mirror = StoreMirror(storage, folders)
     mirror.sync()
-    app = FreshDashboardApp(storage, mirror)
+    live = LivePage(mirror.store_folders, mirror.study_id_of)
+    app = DashboardRouter(live, FreshDashboardApp(storage, mirror))
     try:
         server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
     except OSError as exc:
@@ -130,4 +166,4 @@ def open_dashboard(
     thread = threading.Thread(target=run_mirror, args=(mirror, stop), kwargs={"interval": interval, "on_error": on_error},
                               name="hpo-dashboard-mirror", daemon=True)
     thread.start()
-    return Dashboard(server, mirror, stop, thread)
+    return Dashboard(server, mirror, stop, thread, live)

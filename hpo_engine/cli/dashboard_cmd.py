@@ -20,7 +20,7 @@ def dashboard_command(
     host: Annotated[str, typer.Option("--host", help="Address to bind. Anything but loopback exposes the results to the network.")] = "127.0.0.1",
     results: Annotated[Path, typer.Option("--results", help="Results root, when PATH is a manifest.")] = DEFAULT_RESULTS_ROOT,
 ) -> None:
-    """Serve optuna-dashboard over the results (read-only), updated four times a second while trials finish."""
+    """Serve a live page and optuna-dashboard over the results (read-only), following a run while it goes."""
     from hpo_engine.cli.dashboard import is_loopback, open_dashboard
     from hpo_engine.runner.results import find_store_folders
 
@@ -41,7 +41,8 @@ def dashboard_command(
     except HpoError as exc:
         report_hpo_error(errors, exc, "dashboard", path)
         raise typer.Exit(1) from None
-    typer.echo(f"hpo dashboard: {', '.join(dashboard.mirror.study_names)} at {dashboard.url} (Ctrl-C to stop)")
+    typer.echo(f"hpo dashboard: {', '.join(dashboard.mirror.study_names) or 'no store yet'} at {dashboard.live_url} "
+               f"(optuna-dashboard: {dashboard.url}; Ctrl-C to stop)")
     try:
         dashboard.serve_forever()
     except KeyboardInterrupt:

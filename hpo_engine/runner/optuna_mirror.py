@@ -55,7 +55,8 @@ class StoreMirror:
         #: storage that cache what they read (the dashboard) compare it to know when to read again.
         self.generation = 0
 
-    def _folders(self) -> list[Path]:
+    def store_folders(self) -> list[Path]:
+        """The store folders under the watched paths now (a store created since the last call included)."""
         found: list[Path] = []
         for path in self.paths:
             if ResultStore.exists(path):
@@ -68,10 +69,15 @@ class StoreMirror:
     def study_names(self) -> list[str]:
         return [m.name for m in self._stores.values()]
 
+    def study_id_of(self, folder: Path) -> int | None:
+        """The Optuna study id the store in ``folder`` is mirrored to (``None`` before its first sync)."""
+        mirrored = self._stores.get(Path(folder))
+        return None if mirrored is None else mirrored.study_id
+
     def sync(self) -> int:
         """Bring the storage up to date; returns how many trials were added or finished."""
         changes = 0
-        for folder in self._folders():
+        for folder in self.store_folders():
             mirrored = self._stores.get(folder)
             if mirrored is None:
                 mirrored = self._start(folder)

@@ -192,10 +192,12 @@ def find_store_folders(path: Path, *, results_root: Path = DEFAULT_RESULTS_ROOT)
     return found
 
 
-def load_results(folder: Path, *, with_metrics: bool = True) -> StoreResults:
-    """The experiment and trials of the store in ``folder``; ``with_metrics=False`` skips reading metrics (a table does not show them)."""
+def load_results(folder: Path, *, with_metrics: bool = True, read_only: bool = False) -> StoreResults:
+    """The experiment and trials of the store in ``folder``; ``with_metrics=False`` skips reading metrics (a table does not show them);
+    ``read_only``: through :meth:`ResultStore.open_read_only` (never writes the file: a reader beside a running ``hpo run``)."""
+    opener = ResultStore.open_read_only if read_only else ResultStore.open
     try:
-        with ResultStore.open(folder) as store:
+        with opener(folder) as store:
             return StoreResults(folder, store.experiment, store.trials(with_metrics=with_metrics), store.curves())
     except StoreError:
         raise

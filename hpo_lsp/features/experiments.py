@@ -17,7 +17,7 @@ Commands (``workspace/executeCommand``; arguments are positional JSON values):
   (``window/workDoneProgress/cancel``) does the same.
 - ``hpo.experimentResults`` ``[uri, resultsDir?]`` -> the summary of the run stored in
   ``resultsDir``, or of the manifest's preferred run (the newest complete one, else the
-  newest), or ``null``; it has ``charts`` (:func:`hpo_lsp.run_charts.charts_json`: history,
+  newest), or ``null``; it has ``charts`` (:func:`hpo_engine.cli.plots.chart_data.charts_json`: history,
   axes, learning curves per store), ``pruning`` (reference -> early-stopping savings), ``run`` (see :func:`~hpo_lsp.run_results.run_json`) and
   ``runs`` (how many the manifest has).
 - ``hpo.experimentRuns`` ``[uri]`` -> every run of the manifest, newest first

@@ -17,7 +17,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from hpo_lsp.run_charts import MAX_CURVE_POINTS, thin_curve, charts_json
+from hpo_engine.cli.plots.chart_data import MAX_CURVE_POINTS, thin_curve, charts_json
 from tests.lsp.test_experiments import _get, open_document, run_command, wait_until
 
 pytestmark = pytest.mark.slow

@@ -123,7 +123,7 @@ export interface PruningJson {
   unit: string;
 }
 
-/** One store's chart data (`hpo_lsp.run_charts.store_charts`). */
+/** One store's chart data (`hpo_engine.cli.plots.chart_data.store_charts`). */
 export interface StoreCharts {
   reference: string;
   objective: string;

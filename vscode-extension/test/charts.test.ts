@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { chartFigures, coordinate, curvesFigure, historyFigure, parallelFigure, scaler, viridis } from "../src/charts";
 import type { StoreCharts } from "../src/protocol";
 
-// What hpo_lsp.run_charts.store_charts gives for a grid search with ASHA (trimmed).
+// What hpo_engine.cli.plots.chart_data.store_charts gives for a grid search with ASHA (trimmed).
 const store: StoreCharts = {
   reference: "grid",
   objective: "score",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.dashboard_browser import live_shown, live_trials, measure_page
 from hpo_engine.runner.store import ResultStore
 
 pytestmark = pytest.mark.slow
@@ -105,6 +106,22 @@ def finished_count(folder: Path) -> int:
         return store.finished_count()
 
 
+def next_finished(folder: Path):
+    """``add_trial`` for :func:`measure_page`: wait until ``hpo run`` finishes one more trial; its number and when it was seen."""
+    def wait() -> tuple[int, float]:
+        with ResultStore.open_read_only(folder) as store:
+            before = {t.number for t in store.trials() if t.finished}
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                new = {t.number for t in store.trials() if t.finished} - before
+                if new:
+                    return min(new), time.perf_counter()
+                time.sleep(0.02)
+        raise AssertionError("no trial finished within 120 s")
+
+    return wait
+
+
 @pytest.fixture
 def live_run(tmp_path: Path):
     """``hpo run`` of 8 slow trials in progress, and ``hpo dashboard`` on its results root (port 0)."""
@@ -160,6 +177,12 @@ def test_dashboard_follows_a_run_in_a_real_browser(live_run, tmp_path: Path) -> 
     first_trials, first_complete = page_counts(base)
     assert first_complete < 8, "the run finished before the browser looked: trials too fast"
     browse(f"{base}studies/0", screenshot=SCREENSHOTS / "during-run.png")
+    origin = base.removesuffix("/dashboard/")
+    # hpo's live page, loaded once and left open: its own polling brings the next two trials
+    watched = measure_page(f"{origin}/live/", "/live/data.json", next_finished(store), repeat=2,
+                           shown_expression=live_shown, trials_of=live_trials, timeout=60)
+    assert None not in watched["data_delays_s"] and len(watched["text_delays_s"]) == 2, watched
+    browse(f"{origin}/live/", screenshot=SCREENSHOTS / "live-during-run.png")
     assert run.wait(timeout=300) == 0, run.stderr.read().decode()
     assert finished_count(store) == 8
     time.sleep(1.5)  # the dashboard polls the store every 0.5 s
@@ -175,10 +198,18 @@ def test_dashboard_follows_a_run_in_a_real_browser(live_run, tmp_path: Path) -> 
     assert dom.count('class="main-svg"') >= 4, "the plotly charts did not render"
     assert len(re.findall(r'class="point"', dom)) >= 8, "the history chart has no points"
     assert "Best Trial" in text
-    origin = base.removesuffix("/dashboard/")
     asked = page_requests(net_log, origin)
     assert f"{origin}/static/bundle.js" in asked and any("/api/studies/0" in url for url in asked)
     assert all(url.startswith(origin + "/") for url in asked), f"the page asked other hosts: {asked}"
+    live_log = tmp_path / "live-netlog.json"
+    dom = browse(f"{origin}/live/", net_log=live_log)
+    assert 'data-finished="8"' in dom and len(re.findall(r'<tr[^>]* data-trial="\d+"', dom)) == 8
+    assert len(re.findall(r'data-rendered="1"', dom)) == 3, "history, parallel coordinates and learning curves"
+    assert dom.count('class="main-svg"') >= 3 and "best: trial" in text_of(dom)
+    asked = page_requests(live_log, origin)
+    assert f"{origin}/live/plotly.min.js" in asked and f"{origin}/live/data.json" in asked
+    assert all(url.startswith(origin + "/") for url in asked), f"the live page asked other hosts: {asked}"
+    browse(f"{origin}/live/", screenshot=SCREENSHOTS / "live.png")
     browse(f"{base}studies/0", screenshot=SCREENSHOTS / "study.png")
     browse(f"{base}studies/0/analytics", screenshot=SCREENSHOTS / "analytics.png")
     browse(f"{base}studies/0/trials", screenshot=SCREENSHOTS / "trials.png")

@@ -1,5 +1,5 @@
-"""What the editor's results view draws, read with the engine's own readers: per store of a
-run, the optimization history (objective per trial, running best), the hyper-parameter axes
+"""The chart data of a run, read with the engine's own readers — what the editor's results view
+(``hpo_lsp``) and the live page of ``hpo dashboard`` draw: per store of a run, the optimization history (objective per trial, running best), the hyper-parameter axes
 (``log`` for power ranges, ``category`` with its labels, else ``linear``), the learning curves
 and the early-stopping savings — the same data as ``hpo plot`` and ``hpo dashboard``.
 
@@ -76,15 +76,18 @@ def thin_curve(points: list[tuple[float, float]]) -> list[list[float]]:
     return [[float(s), float(v)] for s, v in kept]
 
 
-def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = None) -> dict[str, Any] | None:
+def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = None, *, read_only: bool = False) -> dict[str, Any] | None:
     """The chart data of the store in ``folder`` (``None`` while it cannot be read);
-    ``max_resources``: the manifest's ``max_resource`` by reference name."""
+    ``max_resources``: the manifest's ``max_resource`` by reference name; ``read_only``: the store
+    is opened read-only (see :func:`~hpo_engine.runner.results.load_results`).
+
+    Per trial: ``duration`` in seconds (``None`` while it runs), ``attempts`` (launches)."""
     from hpo_engine.cli.plots import PlotContext
     from hpo_engine.cli.plots.data import axis_for, view_of
     from hpo_engine.runner.results import load_results
 
     try:
-        results = load_results(folder)
+        results = load_results(folder, read_only=read_only)
     except (HpoError, OSError):
         return None
     view = view_of(results)
@@ -97,6 +100,9 @@ def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = 
         if points:
             curves.append({"number": trial.number, "state": trial.state.value, "points": thin_curve(list(points))})
     return {
+        "experiment": view.experiment.experiment,
+        "method": view.experiment.method,
+        "budget": view.experiment.budget,
         "reference": view.experiment.reference,
         "objective": view.experiment.objective,
         "maximize": view.experiment.maximize,
@@ -110,6 +116,8 @@ def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = 
                 "values": {k: _finite(v) for k, v in t.values.items()},
                 "step_reached": t.step_reached,
                 "pruned_at": pruned_at(t),
+                "duration": t.duration,
+                "attempts": t.attempts,
             }
             for t in sorted(view.trials, key=lambda t: t.number)
         ],
