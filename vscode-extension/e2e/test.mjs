@@ -546,19 +546,22 @@ try {
     await runCommand("Notifications: Clear All Notifications");
     const pagesBefore = browser.pages().length;
     await runCommand("HPO: Open dashboard");
-    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /dashboard of .* at http:\/\/127\.0\.0\.1:\d+\/dashboard\// }).first();
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /dashboard of .* at http:\/\/127\.0\.0\.1:\d+\/live\// }).first();
     await toast.waitFor({ timeout: 90000 });
     const text = (await toast.innerText()).replace(/\s+/g, " ").trim();
-    const url = /http:\/\/127\.0\.0\.1:\d+\/dashboard\//.exec(text)[0];
+    const url = /http:\/\/127\.0\.0\.1:\d+\/live\//.exec(text)[0];
     if (!/curves\.hpo/.test(text)) throw new Error(`the dashboard is not of the shown run: ${text}`);
     const response = await fetch(url);
     const body = await response.text();
     if (response.status !== 200 || !/<html/i.test(body)) throw new Error(`${url} answered ${response.status}`);
+    const live = await fetch(new globalThis.URL("/live/data.json", url));
+    const data = live.ok ? await live.json() : null;
+    if (!data || !data.stores.length || !data.stores[0].trials.length) throw new Error(`/live/data.json has no trials: ${live.status}`);
     const api = await fetch(new globalThis.URL("/api/studies", url));
     const studies = api.ok ? await api.json() : null;
     await shot("dashboard-started");
     for (const extra of browser.pages().slice(pagesBefore)) await extra.close().catch(() => undefined);
-    return `${url} answered ${response.status} (${body.length} bytes); /api/studies: ${api.status}${studies ? ` ${JSON.stringify(studies).slice(0, 120)}` : ""}`;
+    return `${url} answered ${response.status} (${body.length} bytes); /live/data.json: ${data.stores[0].trials.length} trials; optuna-dashboard's /api/studies: ${api.status}${studies ? ` ${JSON.stringify(studies).slice(0, 120)}` : ""}`;
   });
 
   await step("a Python without the hpo package gets one clear message with the install command", async () => {

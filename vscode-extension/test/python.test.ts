@@ -38,7 +38,7 @@ test("the dashboard runs with the server's Python on 127.0.0.1 and a free port",
 });
 
 test("dashboardUrl reads the address hpo dashboard prints once it listens", () => {
-  assert.equal(dashboardUrl("hpo dashboard: tiny/quick at http://127.0.0.1:40123/dashboard/ (Ctrl-C to stop)\n"), "http://127.0.0.1:40123/dashboard/");
+  assert.equal(dashboardUrl("hpo dashboard: tiny/quick at http://127.0.0.1:40123/live/ (optuna-dashboard: http://127.0.0.1:40123/dashboard/; Ctrl-C to stop)\n"), "http://127.0.0.1:40123/live/");
   assert.equal(dashboardUrl("hpo dashboard: starting"), null);
   assert.equal(dashboardUrl("at http://0.0.0.0:80/"), null);
 });
