@@ -13,7 +13,8 @@ Synthetic stores (``benchmarks/analysis_stores.py``, the real ResultStore API, 4
    ``/api/meta``, ``/api/studies``) and, for information, the study page's data (``/api/studies/0``).
    Also the start-up time (process start until the URL is printed: imports + first mirror).
 3. New finished trial on the page, in a browser: on stores of 50, 1,000 and 10,000 trials
-   (``--sizes``), ``hpo dashboard`` is started and its trial list (and, up to 1,000 trials, its
+   (``--sizes``), ``hpo dashboard`` is started and hpo's live page (``/live/``: until its table
+   shows the trial complete), optuna-dashboard's trial list (and, up to 1,000 trials, its
    study page) opened in headless Chromium and left open (``benchmarks/dashboard_browser.py``,
    the DevTools protocol); a finished trial is committed to the store and the delay measured
    until a response the page's own polling got holds it Complete, and until the page's text

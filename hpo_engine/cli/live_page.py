@@ -39,12 +39,15 @@ from typing import Any
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import ResultStore
 
-__all__ = ["LivePage", "PREFIX", "POLL_MS", "LOG_TAIL_BYTES"]
+__all__ = ["LivePage", "PREFIX", "POLL_MS", "LOG_TAIL_BYTES", "MAX_CURVES"]
 
 #: The path the live page is served under.
 PREFIX = "/live/"
 #: How often the page asks for ``data.json``, in milliseconds.
 POLL_MS = 1000
+#: The learning curves ``data.json`` holds at most per store (the best, the running, the newest):
+#: more are unreadable in one chart and slow every refresh of a large store.
+MAX_CURVES = 300
 #: How much of the end of a trial's log ``/live/log/...`` serves, in bytes.
 LOG_TAIL_BYTES = 1 << 20
 
@@ -100,7 +103,7 @@ class LivePage:
             if folders != self._order or versions != self._versions or not self._body:
                 stores = []
                 for folder in folders:
-                    chart = store_charts(folder, read_only=True)
+                    chart = store_charts(folder, read_only=True, max_curves=MAX_CURVES)
                     if chart is None:
                         versions[folder] = None  # read again next time
                         continue

@@ -4,9 +4,15 @@
 // learning curves (plotly.js, SVG traces; redrawn in place with Plotly.react so zoom and hover
 // survive a refresh) and the trial table. Colors as in the VS Code results view: best green,
 // pruned grey and dashed, failed red, running orange. Trial numbers are the store's (0-based).
+// A large store: the table shows 200 rows, parallel coordinates the best and the newest 1,000
+// finished trials, learning curves the 300 the server sent (live_page.MAX_CURVES); the counts
+// and the table are painted before the charts, and charts that took long to draw wait for
+// twice their drawing time before the next redraw.
 (function () {
   "use strict";
   const TABLE_ROWS = 200;
+  const MAX_LINES = 1000; // parallel coordinates: the newest trials (and the best) beyond this
+  const MAX_CURVES = 300; // learning curves: the best, the running, then the newest beyond this
   const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
   const COLORS = { best: "#2ca02c", pruned: "#8c8c8c", failed: "#d62728", running: "#ff7f0e", complete: "#1f77b4" };
   const main = document.getElementById("stores");
@@ -15,6 +21,8 @@
   let etag = null;
   let last = null;
   let pollMs = 1000;
+  let drawn = 0; // answers rendered so far: a chart drawing queued for an older one is skipped
+  let chartsAllowedAt = 0; // performance.now() before which the charts are not drawn again
 
   function isNumber(v) { return typeof v === "number" && Number.isFinite(v); }
   function short(v) { return isNumber(v) ? Number(v.toPrecision(4)).toString() : String(v); }
@@ -71,10 +79,24 @@
     return { at: (v) => { const x = f(v); return x === null ? null : (high === low ? 0.5 : (x - low) / (high - low)); }, ticks: high === low ? [[0.5, short(back(low))]] : [[0, short(back(low))], [1, short(back(high))]] };
   }
 
+  /** The newest `limit` of `items` (by trial number), with those `keep` says must stay. */
+  function newest(items, limit, keep) {
+    if (items.length <= limit) return items;
+    const kept = items.filter(keep);
+    const rest = items.filter((t) => !keep(t)).sort((a, b) => b.number - a.number).slice(0, Math.max(0, limit - kept.length));
+    return kept.concat(rest).sort((a, b) => a.number - b.number);
+  }
+
+  function shownOf(shown, all) {
+    return shown < all ? " (" + shown + " of " + all + " trials: the best and the newest)" : "";
+  }
+
   function parallel(store) {
-    const complete = store.trials.filter((t) => t.state === "complete" && isNumber(t.objective));
+    const finished = store.trials.filter((t) => t.state !== "running");
+    const trials = newest(finished, MAX_LINES, (t) => t.number === store.best);
+    const complete = trials.filter((t) => t.state === "complete" && isNumber(t.objective));
     if (!complete.length || !store.axes.length) return null;
-    const columns = store.axes.map((a) => Object.assign({ axis: a }, axisScale(a, store.trials.map((t) => t.values[a.name]))));
+    const columns = store.axes.map((a) => Object.assign({ axis: a }, axisScale(a, trials.map((t) => t.values[a.name]))));
     const objective = axisScale({ scale: "linear" }, complete.map((t) => t.objective));
     const n = columns.length;
     const groups = new Map(); // name -> {xs, ys, line}
@@ -87,8 +109,8 @@
       ys.forEach((y, i) => { g.xs.push(i); g.ys.push(y); });
       g.xs.push(null); g.ys.push(null);
     }
-    store.trials.filter((t) => t.state === "pruned").forEach((t) => add("pruned", { color: COLORS.pruned, width: 1, dash: "dash" }, t, false));
-    store.trials.filter((t) => t.state === "failed").forEach((t) => add("failed", { color: COLORS.failed, width: 1, dash: "dot" }, t, false));
+    trials.filter((t) => t.state === "pruned").forEach((t) => add("pruned", { color: COLORS.pruned, width: 1, dash: "dash" }, t, false));
+    trials.filter((t) => t.state === "failed").forEach((t) => add("failed", { color: COLORS.failed, width: 1, dash: "dot" }, t, false));
     complete.forEach((t) => {
       if (t.number === store.best) return;
       const bin = Math.min(4, Math.floor(objective.at(t.objective) * 5));
@@ -101,13 +123,14 @@
     const annotations = ticks.flatMap((list, i) => list.map(([y, text]) => ({ x: i, y, text: String(text), xanchor: "left", xshift: 4, showarrow: false, font: { size: 10 } })));
     const shapes = xs.map((x) => ({ type: "line", x0: x, x1: x, y0: 0, y1: 1, line: { color: "rgba(128,128,128,0.8)", width: 1 } }));
     const labels = columns.map((c) => c.axis.name + (c.axis.scale === "log" ? " (log)" : "")).concat([store.objective]);
-    return { data, layout: layout("parallel coordinates", { xaxis: { tickvals: xs, ticktext: labels, range: [-0.2, n + 0.5], showgrid: false, zeroline: false }, yaxis: { visible: false, range: [-0.05, 1.05] }, annotations, shapes }) };
+    return { data, layout: layout("parallel coordinates" + shownOf(trials.length, finished.length), { xaxis: { tickvals: xs, ticktext: labels, range: [-0.2, n + 0.5], showgrid: false, zeroline: false }, yaxis: { visible: false, range: [-0.05, 1.05] }, annotations, shapes }) };
   }
 
   function curves(store) {
     if (!store.curves.some((c) => c.points.length)) return null;
     const groups = new Map();
-    store.curves.forEach((c) => {
+    const shown = newest(store.curves, MAX_CURVES, (c) => c.number === store.best || c.state === "running");
+    shown.forEach((c) => {
       const name = c.number === store.best ? "best" : c.state;
       if (!groups.has(name)) groups.set(name, { xs: [], ys: [] });
       const g = groups.get(name);
@@ -120,7 +143,7 @@
       line: { color: COLORS[name] || COLORS.complete, width: name === "best" ? 3 : 1.2, dash: name === "pruned" ? "dash" : name === "failed" ? "dot" : "solid" },
       opacity: name === "pruned" ? 0.45 : name === "best" ? 1 : 0.75,
     }));
-    return { data, layout: layout("learning curves", { xaxis: { title: { text: store.step_key || "step" } }, yaxis: { title: { text: store.objective } } }) };
+    return { data, layout: layout("learning curves" + shownOf(shown.length, Math.max(store.curves_total || 0, store.curves.length)), { xaxis: { title: { text: store.step_key || "step" } }, yaxis: { title: { text: store.objective } } }) };
   }
 
   // -- page ----------------------------------------------------------------------------
@@ -197,8 +220,10 @@
     box.appendChild(tableNode);
   }
 
+  // Each chart drawn is a performance measure "hpo-chart-<kind>" (the benchmark reads them).
   function draw(store, node) {
     [["history", history], ["parallel", parallel], ["curves", curves]].forEach(([kind, build]) => {
+      const started = performance.now();
       const target = node.querySelector('[data-chart="' + kind + '"]');
       const figure = build(store);
       target.style.display = figure ? "" : "none";
@@ -206,10 +231,12 @@
         Plotly.react(target, figure.data, figure.layout, { displaylogo: false, responsive: true });
         target.setAttribute("data-rendered", "1");
       }
+      performance.measure("hpo-chart-" + kind, { start: started });
     });
   }
 
   function render(data) {
+    const started = performance.now();
     last = data;
     pollMs = data.poll_ms || pollMs;
     if (!data.stores.length) {
@@ -220,14 +247,28 @@
     if (empty) empty.remove();
     const wanted = new Set(data.stores.map((s) => "store-" + s.index));
     Array.from(main.querySelectorAll("section.store")).forEach((s) => { if (!wanted.has(s.id)) s.remove(); });
-    data.stores.forEach((store) => {
+    const nodes = data.stores.map((store) => {
       const node = section(store);
       summary(store, node);
-      draw(store, node);
       table(store, node);
+      return node;
     });
     const total = data.stores.reduce((n, s) => n + s.trials.length, 0);
     document.body.setAttribute("data-trials", String(total));
+    performance.measure("hpo-table", { start: started });
+    // the counts and the table are painted first (the frame after this one); the charts (the slow
+    // part on a large store) after that, skipped when a newer answer came meanwhile
+    const generation = ++drawn;
+    const wait = Math.max(0, chartsAllowedAt - performance.now());
+    window.requestAnimationFrame(() => window.setTimeout(() => {
+      if (generation !== drawn) return; // a newer answer is drawn instead
+      const started = performance.now();
+      data.stores.forEach((store, i) => draw(store, nodes[i]));
+      // charts that took long (a large store) are redrawn at most every 3x their time: the
+      // counts and the table, cheap, still follow every answer
+      const took = performance.now() - started;
+      chartsAllowedAt = took > 100 ? performance.now() + 2 * took : 0;
+    }, wait));
   }
 
   function say(text, state) {

@@ -21,7 +21,7 @@ from typing import Any
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import TrialRecord
 
-__all__ = ["MAX_CURVE_POINTS", "thin_curve", "charts_json", "store_charts", "pruning_json", "pruned_at"]
+__all__ = ["MAX_CURVE_POINTS", "thin_curve", "charts_json", "store_charts", "curve_trials", "pruning_json", "pruned_at"]
 
 #: A curve longer than this is thinned to every n-th point (its last point kept) for the view.
 MAX_CURVE_POINTS = 400
@@ -76,12 +76,26 @@ def thin_curve(points: list[tuple[float, float]]) -> list[list[float]]:
     return [[float(s), float(v)] for s, v in kept]
 
 
-def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = None, *, read_only: bool = False) -> dict[str, Any] | None:
+def curve_trials(trials: Sequence[TrialRecord], best: int | None, limit: int | None) -> list[TrialRecord]:
+    """The trials whose learning curves are drawn, by number: all, or beyond ``limit`` the best,
+    the running ones and then the newest (highest numbers) up to ``limit``."""
+    ordered = sorted(trials, key=lambda t: t.number)
+    if limit is None or len(ordered) <= limit:
+        return ordered
+    kept = [t for t in ordered if t.number == best or t.state.value == "running"]
+    rest = [t for t in reversed(ordered) if t.number != best and t.state.value != "running"][: max(0, limit - len(kept))]
+    return sorted(kept + rest, key=lambda t: t.number)
+
+
+def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = None, *, read_only: bool = False,
+                 max_curves: int | None = None) -> dict[str, Any] | None:
     """The chart data of the store in ``folder`` (``None`` while it cannot be read);
     ``max_resources``: the manifest's ``max_resource`` by reference name; ``read_only``: the store
-    is opened read-only (see :func:`~hpo_engine.runner.results.load_results`).
+    is opened read-only (see :func:`~hpo_engine.runner.results.load_results`); ``max_curves``:
+    at most this many learning curves (:func:`curve_trials`; ``None``: every trial's).
 
-    Per trial: ``duration`` in seconds (``None`` while it runs), ``attempts`` (launches)."""
+    Per trial: ``duration`` in seconds (``None`` while it runs), ``attempts`` (launches);
+    ``curves_total``: how many trials the curves were chosen from."""
     from hpo_engine.cli.plots import PlotContext
     from hpo_engine.cli.plots.data import axis_for, view_of
     from hpo_engine.runner.results import load_results
@@ -95,7 +109,8 @@ def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = 
     axes = [axis_for(name, [view]) for name in view.parameter_names]
     step_key = next((str(t.metrics.get("step_key")) for t in view.trials if t.metrics.get("step_key")), None)
     curves = []
-    for trial in sorted(view.trials, key=lambda t: t.number):
+    best = None if view.best is None else view.best.number
+    for trial in curve_trials(view.trials, best, max_curves):
         points = context.curve(view, trial)
         if points:
             curves.append({"number": trial.number, "state": trial.state.value, "points": thin_curve(list(points))})
@@ -124,6 +139,7 @@ def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = 
         "best": None if view.best is None else view.best.number,
         "running_best": [[n, b] for n, b in view.running_best],
         "curves": curves,
+        "curves_total": len(view.trials),
         "pruning": pruning_json(view.trials, (max_resources or {}).get(view.experiment.reference)),
     }
 

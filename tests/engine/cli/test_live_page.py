@@ -8,7 +8,8 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 from hpo_engine.cli.dashboard import DashboardRouter
-from hpo_engine.cli.live_page import LOG_TAIL_BYTES, LivePage
+from hpo_engine.cli.live_page import LOG_TAIL_BYTES, MAX_CURVES, LivePage
+from hpo_engine.cli.plots.chart_data import curve_trials
 from hpo_engine.runner.backends.base import TrialOutcome
 from hpo_engine.runner.store import ResultStore
 from hpo_engine.runner.trial_state import TrialState
@@ -128,3 +129,18 @@ def test_the_router_sends_the_root_to_the_live_page_and_the_rest_to_optuna_dashb
     assert call(router, "/live/data.json")[0] == "200 OK"
     assert call(router, "/dashboard/studies/0")[2] == b"optuna" and call(router, "/api/studies/0")[2] == b"optuna"
     assert seen == ["/dashboard/studies/0", "/api/studies/0"]
+
+
+def test_a_large_store_sends_the_curves_of_the_best_the_running_and_the_newest(tmp_path: Path) -> None:
+    folder = write_store(tmp_path / "exp" / "ref", MAX_CURVES + 40, fail_every=0)
+    with ResultStore.open(folder) as writer:
+        writer.record_running(MAX_CURVES + 40, VALUES)
+        trials = writer.trials()
+    best = min((t for t in trials if t.objective is not None), key=lambda t: t.objective).number
+    chosen = [t.number for t in curve_trials(trials, best, MAX_CURVES)]
+    assert len(chosen) == MAX_CURVES and best in chosen and MAX_CURVES + 40 in chosen
+    assert chosen[-MAX_CURVES + 2:] == list(range(len(trials) - MAX_CURVES + 2, len(trials)))  # the newest
+    store = json.loads(call(page_over(folder), "/live/data.json")[2])["stores"][0]
+    assert len(store["trials"]) == MAX_CURVES + 41 and store["curves_total"] == MAX_CURVES + 41
+    assert {c["number"] for c in store["curves"]} <= set(chosen) and best in {c["number"] for c in store["curves"]}
+    assert curve_trials(trials[:10], best, None) == sorted(trials[:10], key=lambda t: t.number)
