@@ -3,9 +3,11 @@
 Chromium runs headless with its DevTools protocol on a local port (``--remote-debugging-port``);
 this module talks to it over a WebSocket (aiohttp's client, installed with the ``ray`` extra).
 The page is loaded once and left open, as a user would; its own polling brings new trials.
-A trial counts as on the page when a response the page received from ``/api/studies/<id>``
-holds it finished (``Complete``); on the trial list, also when the page's text shows the new
-trial count (``N Trials``). Times are from the store commit (or, for the peer, Optuna's write).
+A trial counts as on the page ("data") when a response the page received (optuna-dashboard's
+``/api/studies/<id>``, hpo's ``/live/data.json``) holds it finished; and ("shown") when the page's
+DOM first shows it — optuna-dashboard's trial list its new count (``N Trials``), hpo's live page
+its finished count and table row — timed in the page by a MutationObserver (``_OBSERVE``).
+Times are from the store commit (or, for the peer, Optuna's write).
 Every host name but 127.0.0.1 is unresolvable, as in the browser test.
 """
 
@@ -101,8 +103,8 @@ def optuna_trials(body: dict) -> list[tuple[int, bool]]:
 
 
 def live_trials(body: dict) -> list[tuple[int, bool]]:
-    """(number, finished) of the trials in hpo's ``/live/data.json`` (its first store)."""
-    return [(t["number"], t["state"] == "complete") for t in body["stores"][0]["trials"]]
+    """(number, finished) of the trials in hpo's ``/live/data.json`` (its first store; finished: complete, pruned or failed)."""
+    return [(t["number"], t["state"] != "running") for t in body["stores"][0]["trials"]]
 
 
 def optuna_shown(total: int, finished: int) -> str:

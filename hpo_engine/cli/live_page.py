@@ -7,7 +7,9 @@ committed it, at any store size. It is a WSGI app beside optuna-dashboard's in t
 
 ``/live/``
     The page (``live_static/live.html``): per store, the state counts, the best configuration,
-    the optimization history, parallel coordinates and learning curves (plotly.js, drawn by
+    the optimization history, parallel coordinates, learning curves and hyper-parameter
+    importance (PED-ANOVA, computed off the request path by
+    :class:`~hpo_engine.cli.live_importance.ImportanceWorker`) (plotly.js, drawn by
     ``live_static/live.js`` from the same chart data as the VS Code results view:
     :func:`~hpo_engine.cli.plots.chart_data.store_charts`), and the trial table with each
     trial's state, objective, values, step reached, duration and links to its logs; a link per
@@ -38,6 +40,7 @@ from typing import Any
 
 from hpo_engine.errors import HpoError
 from hpo_engine.runner.store import ResultStore
+from hpo_engine.runner.store_records import dumps_json
 
 __all__ = ["LivePage", "PREFIX", "POLL_MS", "LOG_TAIL_BYTES", "MAX_CURVES"]
 
@@ -67,11 +70,14 @@ class LivePage:
     """
 
     def __init__(self, folders: Callable[[], list[Path]], study_id_of: Callable[[Path], int | None] = lambda _: None) -> None:
+        from hpo_engine.cli.live_importance import ImportanceWorker
+
         self._folders = folders
+        self._importance = ImportanceWorker()
         self._study_id_of = study_id_of
         self._lock = threading.Lock()
         self._stores: dict[Path, ResultStore] = {}  # read-only connections, for data_version only
-        self._versions: dict[Path, int] = {}
+        self._versions: dict[Any, Any] = {}  # store folder -> data_version; "importance" -> the worker's version
         self._order: list[Path] = []
         self._folders_shown: list[Path] = []  # the stores of the last data.json, in its order
         self._body = b""
@@ -99,7 +105,8 @@ class LivePage:
 
         with self._lock:
             folders = self._folders()
-            versions = {folder: self._version(folder) for folder in folders}
+            versions: dict[Any, Any] = {folder: self._version(folder) for folder in folders}
+            versions["importance"] = self._importance.version
             if folders != self._order or versions != self._versions or not self._body:
                 stores = []
                 for folder in folders:
@@ -107,6 +114,10 @@ class LivePage:
                     if chart is None:
                         versions[folder] = None  # read again next time
                         continue
+                    complete = sum(1 for t in chart["trials"] if t["state"] == "complete" and t["objective"] is not None)
+                    importance = self._importance.latest(folder, complete)
+                    chart["importance"] = None if importance is None else importance.values
+                    chart["importance_trials"] = None if importance is None else importance.complete
                     study = self._study_id_of(folder)
                     chart["index"] = len(stores)
                     chart["folder"] = str(folder)
@@ -114,12 +125,16 @@ class LivePage:
                     stores.append(chart)
                 self._folders_shown = [Path(s["folder"]) for s in stores]
                 payload = {"generated_at": time.time(), "poll_ms": POLL_MS, "stores": stores}
-                self._body = json.dumps(payload, allow_nan=False, default=str).encode()
+                try:
+                    self._body = json.dumps(payload, allow_nan=False, default=str).encode()
+                except ValueError:  # a NaN or infinity somewhere (a curve point): JSON has none, they become null
+                    self._body = dumps_json(payload).encode()
                 self._order, self._versions = folders, versions
                 self._generation += 1
             return self._body, f'"{self._generation}"'
 
     def close(self) -> None:
+        self._importance.close()
         with self._lock:
             for store in self._stores.values():
                 store.close()

@@ -1,7 +1,7 @@
 // hpo dashboard's live page (served at /live/ by hpo_engine/cli/live_page.py): polls data.json
 // every poll_ms (1 s) with If-None-Match (304 while no store changed) and draws, per store, the
-// state counts, the best configuration, the optimization history, parallel coordinates and
-// learning curves (plotly.js, SVG traces; redrawn in place with Plotly.react so zoom and hover
+// state counts, the best configuration, the optimization history, parallel coordinates,
+// learning curves and hyper-parameter importance (plotly.js, SVG traces; redrawn in place with Plotly.react so zoom and hover
 // survive a refresh) and the trial table. Colors as in the VS Code results view: best green,
 // pruned grey and dashed, failed red, running orange. Trial numbers are the store's (0-based).
 // A large store: the table shows 200 rows, parallel coordinates the best and the newest 1,000
@@ -146,6 +146,16 @@
     return { data, layout: layout("learning curves" + shownOf(shown.length, Math.max(store.curves_total || 0, store.curves.length)), { xaxis: { title: { text: store.step_key || "step" } }, yaxis: { title: { text: store.objective } } }) };
   }
 
+  function importance(store) {
+    const values = store.importance;
+    if (!values || !Object.keys(values).length) return null;
+    const names = Object.keys(values).sort((a, b) => values[a] - values[b]); // largest at the top
+    return {
+      data: [{ type: "bar", orientation: "h", x: names.map((n) => values[n]), y: names, marker: { color: COLORS.complete }, hovertemplate: "%{y}: %{x:.3f}<extra></extra>", name: "importance" }],
+      layout: layout("hyper-parameter importance (PED-ANOVA, " + store.importance_trials + " complete trials)", { showlegend: false, margin: { l: 110, r: 20, t: 40, b: 40 }, xaxis: { range: [0, 1], title: { text: "importance" } } }),
+    };
+  }
+
   // -- page ----------------------------------------------------------------------------
   function section(store) {
     const id = "store-" + store.index;
@@ -156,7 +166,7 @@
       node.appendChild(el("div", { class: "summary" }));
       node.appendChild(el("div", { class: "best" }));
       const charts = el("div", { class: "charts" });
-      ["history", "parallel", "curves"].forEach((kind) => charts.appendChild(el("div", { class: "chart", id: id + "-" + kind, "data-chart": kind })));
+      ["history", "parallel", "curves", "importance"].forEach((kind) => charts.appendChild(el("div", { class: "chart", id: id + "-" + kind, "data-chart": kind })));
       node.appendChild(charts);
       node.appendChild(el("div", { class: "table" }));
       main.appendChild(node);
@@ -177,7 +187,7 @@
     ["complete", "pruned", "failed", "running"].forEach((s) => { if (counts[s]) parts.push([s, String(counts[s])]); });
     parts.forEach(([k, v]) => { const span = el("span", { class: "count count-" + k }, k + " "); span.appendChild(el("b", {}, v)); box.appendChild(span); });
     if (store.pruning && store.pruning.saved_percent !== null) box.appendChild(el("span", { class: "count" }, "early stopping saved " + store.pruning.saved_percent + "% of " + store.pruning.unit));
-    if (store.study_url) { const a = el("a", { href: store.study_url }, "importance, contour, timeline in optuna-dashboard \u2192"); box.appendChild(a); }
+    if (store.study_url) { const a = el("a", { href: store.study_url }, "slice, contour, timeline in optuna-dashboard \u2192"); box.appendChild(a); }
     const best = node.querySelector(".best");
     best.replaceChildren();
     const trial = store.trials.find((t) => t.number === store.best);
@@ -222,7 +232,7 @@
 
   // Each chart drawn is a performance measure "hpo-chart-<kind>" (the benchmark reads them).
   function draw(store, node) {
-    [["history", history], ["parallel", parallel], ["curves", curves]].forEach(([kind, build]) => {
+    [["history", history], ["parallel", parallel], ["curves", curves], ["importance", importance]].forEach(([kind, build]) => {
       const started = performance.now();
       const target = node.querySelector('[data-chart="' + kind + '"]');
       const figure = build(store);

@@ -204,7 +204,8 @@ def test_dashboard_follows_a_run_in_a_real_browser(live_run, tmp_path: Path) -> 
     live_log = tmp_path / "live-netlog.json"
     dom = browse(f"{origin}/live/", net_log=live_log)
     assert 'data-finished="8"' in dom and len(re.findall(r'<tr[^>]* data-trial="\d+"', dom)) == 8
-    assert len(re.findall(r'data-rendered="1"', dom)) == 3, "history, parallel coordinates and learning curves"
+    rendered = re.findall(r'data-chart="(\w+)"[^>]*data-rendered="1"', dom)
+    assert sorted(rendered) == ["curves", "history", "importance", "parallel"], rendered
     assert dom.count('class="main-svg"') >= 3 and "best: trial" in text_of(dom)
     asked = page_requests(live_log, origin)
     assert f"{origin}/live/plotly.min.js" in asked and f"{origin}/live/data.json" in asked

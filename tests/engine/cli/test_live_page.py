@@ -10,7 +10,7 @@ from wsgiref.util import setup_testing_defaults
 from hpo_engine.cli.dashboard import DashboardRouter
 from hpo_engine.cli.live_page import LOG_TAIL_BYTES, MAX_CURVES, LivePage
 from hpo_engine.cli.plots.chart_data import curve_trials
-from hpo_engine.runner.backends.base import TrialOutcome
+from hpo_engine.runner.backends.base import IntermediateValue, TrialOutcome
 from hpo_engine.runner.store import ResultStore
 from hpo_engine.runner.trial_state import TrialState
 
@@ -144,3 +144,14 @@ def test_a_large_store_sends_the_curves_of_the_best_the_running_and_the_newest(t
     assert len(store["trials"]) == MAX_CURVES + 41 and store["curves_total"] == MAX_CURVES + 41
     assert {c["number"] for c in store["curves"]} <= set(chosen) and best in {c["number"] for c in store["curves"]}
     assert curve_trials(trials[:10], best, None) == sorted(trials[:10], key=lambda t: t.number)
+
+
+def test_values_json_has_no_word_for_are_sent_as_null(tmp_path: Path) -> None:
+    folder = write_store(tmp_path / "exp" / "ref", 3, fail_every=0)
+    with ResultStore.open(folder) as writer:
+        writer.record_running(3, VALUES)
+        writer.record_intermediate([IntermediateValue(3, 1.0, float("nan"), "stdout"), IntermediateValue(3, 2.0, 0.5, "stdout")], 1.5)
+        writer.record_outcome(TrialOutcome(3, TrialState.COMPLETE, float("inf"), {}, 0, None, "", 1.0, 2.0))
+    status, _, body = call(page_over(folder), "/live/data.json")
+    assert status == "200 OK" and b"NaN" not in body and b"Infinity" not in body
+    assert json.loads(body)["stores"][0]["trials"][3]["objective"] is None
