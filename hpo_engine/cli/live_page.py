@@ -77,8 +77,8 @@ class LivePage:
         self._study_id_of = study_id_of
         self._lock = threading.Lock()
         self._stores: dict[Path, ResultStore] = {}  # read-only connections, for data_version only
-        self._versions: dict[Any, Any] = {}  # store folder -> data_version; "importance" -> the worker's version
-        self._order: list[Path] = []
+        self._charts: dict[Path, tuple[int | None, dict[str, Any]]] = {}  # folder -> (data_version read at, store_charts)
+        self._key: Any = None  # (folders, their data_versions, the importance worker's version) of the body
         self._folders_shown: list[Path] = []  # the stores of the last data.json, in its order
         self._body = b""
         self._generation = 0
@@ -100,22 +100,28 @@ class LivePage:
             return None
 
     def data(self) -> tuple[bytes, str]:
-        """``data.json``'s body and ETag, built again only when a store changed since the last call."""
+        """``data.json``'s body and ETag, built again only when a store changed since the last call
+        (then only the stores that committed are read again) or a new importance came."""
         from hpo_engine.cli.plots.chart_data import store_charts
 
         with self._lock:
             folders = self._folders()
-            versions: dict[Any, Any] = {folder: self._version(folder) for folder in folders}
-            versions["importance"] = self._importance.version
-            if folders != self._order or versions != self._versions or not self._body:
+            versions = [self._version(folder) for folder in folders]
+            key = (folders, versions, self._importance.version)
+            if key != self._key or not self._body:
+                stale = False
                 stores = []
-                for folder in folders:
-                    chart = store_charts(folder, read_only=True, max_curves=MAX_CURVES)
-                    if chart is None:
-                        versions[folder] = None  # read again next time
-                        continue
-                    complete = sum(1 for t in chart["trials"] if t["state"] == "complete" and t["objective"] is not None)
-                    importance = self._importance.latest(folder, complete)
+                for folder, version in zip(folders, versions):
+                    cached = self._charts.get(folder)
+                    if cached is None or cached[0] != version or version is None:  # only a store that committed is read again
+                        chart = store_charts(folder, read_only=True, max_curves=MAX_CURVES)
+                        if chart is None:
+                            self._charts.pop(folder, None)
+                            stale = True  # read again next time
+                            continue
+                        cached = self._charts[folder] = (version, chart)
+                    chart = dict(cached[1])  # the page's own fields go on a copy
+                    importance = self._importance.latest(folder, chart["complete"])
                     chart["importance"] = None if importance is None else importance.values
                     chart["importance_trials"] = None if importance is None else importance.complete
                     study = self._study_id_of(folder)
@@ -123,13 +129,15 @@ class LivePage:
                     chart["folder"] = str(folder)
                     chart["study_url"] = None if study is None else f"/dashboard/studies/{study}"
                     stores.append(chart)
+                for gone in set(self._charts) - set(folders):
+                    del self._charts[gone]
                 self._folders_shown = [Path(s["folder"]) for s in stores]
                 payload = {"generated_at": time.time(), "poll_ms": POLL_MS, "stores": stores}
                 try:
                     self._body = json.dumps(payload, allow_nan=False, default=str).encode()
                 except ValueError:  # a NaN or infinity somewhere (a curve point): JSON has none, they become null
                     self._body = dumps_json(payload).encode()
-                self._order, self._versions = folders, versions
+                self._key = None if stale else key
                 self._generation += 1
             return self._body, f'"{self._generation}"'
 

@@ -5,14 +5,13 @@
 // survive a refresh) and the trial table. Colors as in the VS Code results view: best green,
 // pruned grey and dashed, failed red, running orange. Trial numbers are the store's (0-based).
 // A large store: the table shows 200 rows, parallel coordinates the best and the newest 1,000
-// finished trials, learning curves the 300 the server sent (live_page.MAX_CURVES); the counts
+// finished trials, learning curves those the server sent (at most live_page.MAX_CURVES); the counts
 // and the table are painted before the charts, and charts that took long to draw wait for
 // twice their drawing time before the next redraw.
 (function () {
   "use strict";
   const TABLE_ROWS = 200;
   const MAX_LINES = 1000; // parallel coordinates: the newest trials (and the best) beyond this
-  const MAX_CURVES = 300; // learning curves: the best, the running, then the newest beyond this
   const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
   const COLORS = { best: "#2ca02c", pruned: "#8c8c8c", failed: "#d62728", running: "#ff7f0e", complete: "#1f77b4" };
   const main = document.getElementById("stores");
@@ -129,8 +128,7 @@
   function curves(store) {
     if (!store.curves.some((c) => c.points.length)) return null;
     const groups = new Map();
-    const shown = newest(store.curves, MAX_CURVES, (c) => c.number === store.best || c.state === "running");
-    shown.forEach((c) => {
+    store.curves.forEach((c) => { // the server chose them (chart_data.curve_trials)
       const name = c.number === store.best ? "best" : c.state;
       if (!groups.has(name)) groups.set(name, { xs: [], ys: [] });
       const g = groups.get(name);
@@ -143,7 +141,7 @@
       line: { color: COLORS[name] || COLORS.complete, width: name === "best" ? 3 : 1.2, dash: name === "pruned" ? "dash" : name === "failed" ? "dot" : "solid" },
       opacity: name === "pruned" ? 0.45 : name === "best" ? 1 : 0.75,
     }));
-    return { data, layout: layout("learning curves" + shownOf(shown.length, Math.max(store.curves_total || 0, store.curves.length)), { xaxis: { title: { text: store.step_key || "step" } }, yaxis: { title: { text: store.objective } } }) };
+    return { data, layout: layout("learning curves" + shownOf(store.curves.length, Math.max(store.curves_total || 0, store.curves.length)), { xaxis: { title: { text: store.step_key || "step" } }, yaxis: { title: { text: store.objective } } }) };
   }
 
   function importance(store) {

@@ -95,7 +95,8 @@ def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = 
     at most this many learning curves (:func:`curve_trials`; ``None``: every trial's).
 
     Per trial: ``duration`` in seconds (``None`` while it runs), ``attempts`` (launches);
-    ``curves_total``: how many trials the curves were chosen from."""
+    ``complete``: how many trials are complete with a finite objective; ``curves_total``: how
+    many trials the curves were chosen from."""
     from hpo_engine.cli.plots import PlotContext
     from hpo_engine.cli.plots.data import axis_for, view_of
     from hpo_engine.runner.results import load_results
@@ -136,7 +137,8 @@ def store_charts(folder: Path, max_resources: Mapping[str, int | None] | None = 
             }
             for t in sorted(view.trials, key=lambda t: t.number)
         ],
-        "best": None if view.best is None else view.best.number,
+        "best": best,
+        "complete": len(view.complete),
         "running_best": [[n, b] for n, b in view.running_best],
         "curves": curves,
         "curves_total": len(view.trials),

@@ -155,3 +155,21 @@ def test_values_json_has_no_word_for_are_sent_as_null(tmp_path: Path) -> None:
     status, _, body = call(page_over(folder), "/live/data.json")
     assert status == "200 OK" and b"NaN" not in body and b"Infinity" not in body
     assert json.loads(body)["stores"][0]["trials"][3]["objective"] is None
+
+
+def test_only_the_store_that_committed_is_read_again(tmp_path: Path, monkeypatch) -> None:
+    import hpo_engine.cli.plots.chart_data as chart_data
+
+    a = write_store(tmp_path / "exp" / "a", 3, reference="a")
+    b = write_store(tmp_path / "exp" / "b", 3, reference="b")
+    read: list[Path] = []
+    real = chart_data.store_charts
+    monkeypatch.setattr(chart_data, "store_charts", lambda folder, *args, **kw: read.append(folder) or real(folder, *args, **kw))
+    page = page_over(a, b)
+    call(page, "/live/data.json")
+    assert read == [a, b]
+    with ResultStore.open(b) as writer:
+        writer.record_running(3, VALUES)
+    stores = json.loads(call(page, "/live/data.json")[2])["stores"]
+    assert read == [a, b, b] and [len(s["trials"]) for s in stores] == [3, 4]
+    page.close()
