@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import OptimizerError
+from hpo_engine.optimizers import rbfopt_library
 from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
 from hpo_engine.manifest.search_space import DoubleRange, DoubleValues, IntRange, IntValues, SearchSpace, StringValues
 
@@ -183,6 +184,43 @@ def test_parallel_slots_get_distinct_points_of_the_model() -> None:
         history = run(RbfoptSearch(branin_space(), maximize=False, seed=seed, budget=40), branin, 40, parallel=2)
         bests.append(min(v for _, v in history))
     assert float(np.median(bests)) < 0.7, bests
+
+
+def _is_global(step: int | None) -> bool:
+    return step is not None and not rbfopt_library.CYCLE[step][1]
+
+
+def test_serial_proposals_walk_the_librarys_cycle_unchanged() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=1, budget=30)
+    steps = []
+    for _ in range(30):
+        point = optimizer.ask()
+        steps.append(optimizer.pending_steps[0])
+        optimizer.tell(point, branin(point))
+    model_steps = [s for s in steps if s is not None]
+    assert len(model_steps) > 20
+    assert model_steps == [i % len(rbfopt_library.CYCLE) for i in range(len(model_steps))]
+
+
+@pytest.mark.parametrize("parallel", [2, 4])
+def test_parallel_slots_keep_one_global_step_in_flight_the_others_refine(parallel: int) -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=2, budget=40)
+    running: list[dict] = []
+    seen_local_stacked = False
+    told = 0
+    while told < 40:
+        while len(running) < parallel and told + len(running) < 40:
+            running.append(optimizer.ask())
+            steps = optimizer.pending_steps
+            assert sum(_is_global(s) for s in steps) <= 1, steps  # MAX_GLOBAL_PENDING
+            seen_local_stacked |= sum(s is not None and not _is_global(s) for s in steps) >= 2
+        point = running.pop(0)
+        optimizer.tell(point, branin(point))
+        told += 1
+    optimizer.close()
+    assert optimizer.pending_steps == []
+    if parallel == 4:
+        assert seen_local_stacked  # three slots refine around the best point at once
 
 
 def test_a_small_finite_space_is_covered_without_repeats_then_exhausted() -> None:
