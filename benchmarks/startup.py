@@ -54,7 +54,7 @@ MANIFEST = """settings:
   name: startup-{method}
 training_references:
 - name: t
-  command: date +%s.%N >> {stamp}; cut -d' ' -f14,15 /proc/$(cut -d' ' -f4 /proc/$PPID/stat)/stat >> {stamp}
+  command: date +%s.%N >> {stamp}; cut -d' ' -f14,15 /proc/$(cut -d' ' -f4 /proc/$PPID/stat)/stat >> {stamp}; echo '[{{"steps":1,"value":0.5}}]' > $RESULT_DIR/val_dict_list.json
   hyper_parameters_optimization:
     method:
       name: {method}
