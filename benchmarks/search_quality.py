@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,6 +253,12 @@ def run_direct(problem: Problem, method: str, seed: int, parallel: int = 1) -> d
     return {"best": best, "seconds": time.perf_counter() - started}
 
 
+def direct_task(task: tuple[str, str, int, int]) -> dict[str, Any]:
+    """``run_direct`` of (problem name, method, seed, parallel), for a worker process of ``--jobs``."""
+    name, method, seed, parallel = task
+    return run_direct(PROBLEMS[name], method, seed, parallel)
+
+
 def hpo_command() -> list[str]:
     """``hpo`` beside this interpreter, else ``python -m hpo_engine.cli``."""
     script = Path(sys.executable).with_name("hpo")
@@ -426,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def one(task: tuple[Problem, str, int, str, int]) -> dict[str, Any]:
         problem, method, parallel, column, seed = task
         if args.mode == "direct" and method in OURS:
-            result = run_direct(problem, method, seed, parallel)
+            result = runs.submit(direct_task, (problem.name, method, seed, parallel)).result()
         elif args.mode == "direct":
             started = time.perf_counter()
             result = {"best": run_optuna(problem, method, seed, lambda p: problem.function(**p)), "seconds": time.perf_counter() - started}
@@ -436,7 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
 
     started = time.time()
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    # Direct runs of ours go to worker processes: RBFOpt seeds numpy's global random generator, so two
+    # of its runs on threads of one process would draw from each other's stream (not reproducible).
+    runs: Executor = ProcessPoolExecutor(max_workers=max(1, args.jobs)) if args.mode == "direct" else ThreadPoolExecutor(max_workers=1)
+    with runs, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(one, tasks))
     records: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for (problem, _m, _p, column, seed), result in zip(tasks, results):

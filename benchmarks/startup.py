@@ -11,7 +11,9 @@
   library, whose initial design gives the first point; with 1 trial it fell back to random
   points and never imported it). The signal is the trial itself: its command's first act is
   ``date +%s.%N >> STAMP``; it then appends the CPU time ``hpo`` had used by then (user and
-  system clock ticks of the launcher's parent, from ``/proc``), which is what the start costs on
+  system clock ticks of the ``hpo`` process, from ``/proc/PID/stat``, the PID written to a file
+  by this script as soon as it started the process; an earlier version read the launcher's
+  parent, which is the fork server, not ``hpo``), which is what the start costs on
   an idle machine, where a single-threaded start's wall time is its CPU time. Both are read back
   after the run.
 
@@ -54,7 +56,7 @@ MANIFEST = """settings:
   name: startup-{method}
 training_references:
 - name: t
-  command: date +%s.%N >> {stamp}; cut -d' ' -f14,15 /proc/$(cut -d' ' -f4 /proc/$PPID/stat)/stat >> {stamp}; echo '[{{"steps":1,"value":0.5}}]' > $RESULT_DIR/val_dict_list.json
+  command: date +%s.%N >> {stamp}; cut -d' ' -f14,15 /proc/$(cat {stamp}.pid)/stat >> {stamp}; echo '[{{"steps":1,"value":0.5}}]' > $RESULT_DIR/val_dict_list.json
   hyper_parameters_optimization:
     method:
       name: {method}
@@ -115,8 +117,11 @@ def first_trial_seconds(method: str, folder: Path, env: dict[str, str]) -> tuple
     results = folder / f"results-{method}"
     shutil.rmtree(results, ignore_errors=True)
     started = time.time()
-    subprocess.run([str(BIN / "hpo"), "run", str(manifest), "--results", str(results), "--seed", "1", "--quiet"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen([str(BIN / "hpo"), "run", str(manifest), "--results", str(results), "--seed", "1", "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    Path(f"{stamp}.pid").write_text(str(process.pid))  # read by the first trial, at least 0.5 s later
+    if process.wait() != 0:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
     wall, user_ticks, system_ticks = stamp.read_text().split()[:3]
     return float(wall) - started, (int(user_ticks) + int(system_ticks)) / os.sysconf("SC_CLK_TCK")
 

@@ -6,7 +6,8 @@ and numpy, which ``hpo`` installs anyway.
 
 The first ``n_startup_trials`` points are drawn by hpo uniformly at random (log-uniformly on
 power ranges, never repeating a grid point), so scikit-optimize and scikit-learn are imported only
-when the GP is first fitted. Each later proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
+when the GP is first fitted (on a thread while the first trials run, see
+:mod:`~hpo_engine.optimizers.background_import`, when the budget leaves the GP a point). Each later proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
 acq_optimizer="sampling", n_initial_points=n_startup_trials, random_state=<drawn from seed>)``,
 tells it every observation and asks it one point (documented ``tell`` / ``ask``). The GP is
 scikit-optimize's ``cook_estimator("GP", ...)`` (a Matern 5/2 kernel with one length scale per
@@ -56,6 +57,7 @@ import numpy as np
 
 from hpo_engine.errors import OptimizerError
 from hpo_engine.manifest.search_space import SearchSpace
+from hpo_engine.optimizers import background_import
 from hpo_engine.optimizers.model_search import Coordinate, ModelSearch, Observation
 from hpo_engine.optimizers.optuna_search import startup_trials
 
@@ -125,6 +127,8 @@ class BayesianSearch(ModelSearch):
     def _suggest(self) -> dict[str, Any] | None:
         if self._stuck or len(self._observed) < self._startup:
             self._stuck = False
+            if self.budget is None or self.budget > self._startup:
+                background_import.start("skopt")  # the GP will be needed: import it while these trials run
             return None  # a random point: a duplicate, or one of the first n_startup_trials
         import skopt
         from skopt.learning import GaussianProcessRegressor

@@ -48,7 +48,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-__all__ = ["rbfopt_settings", "initial_design", "propose", "solvers_available", "CYCLE", "MAX_ITERATIONS", "MAX_SECONDS"]
+__all__ = ["rbfopt_settings", "initial_design", "midpoint", "propose", "solvers_available", "CYCLE", "MAX_ITERATIONS", "MAX_SECONDS"]
 
 #: Successive proposals: (``num_global_searches``, restricted to the library's local box): distance
 #: weights 0.8 and 0.5 over the whole box, then 0.05 twice in the box around the best point.
@@ -182,6 +182,17 @@ def _run(
         algorithm.set_output_stream(log)
         algorithm.optimize()
     return black_box.points
+
+
+def midpoint(bounds: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """The centre of the box (library coordinates), integer and categorical coordinates rounded
+    with ``np.around``: the point the library's initial design adds (``init_include_midpoint``,
+    on by default). Computed here without importing the library."""
+    lower, upper, types = bounds
+    centre = (lower + upper) / 2
+    integer = types != "R"
+    centre[integer] = np.around(centre[integer])
+    return centre
 
 
 def initial_design(

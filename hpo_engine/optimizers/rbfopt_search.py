@@ -14,7 +14,11 @@ Dimensions
 
 Initial design, then the model
     The first points are the library's own initial design (computed once, given the trials of
-    an earlier run as nodes). Once at least one trial is told and the told and pending points
+    an earlier run as nodes). In a fresh run the first point is the centre of the box, which the
+    library's design includes (its ``init_include_midpoint``), proposed before the library is
+    imported: the import (pyomo, about 1.5 s) runs on a thread while the first trial does
+    (:mod:`~hpo_engine.optimizers.background_import`), and the design, computed at the second
+    proposal, gives its other points (its own copy of the centre left out). Once at least one trial is told and the told and pending points
     are enough for a fully determined model (one more than the library's coordinates, a
     categorical counting one per value), every slot gets a point of the model.
 
@@ -60,7 +64,7 @@ import numpy as np
 
 from hpo_engine.errors import OptimizerError
 from hpo_engine.manifest.search_space import SearchSpace
-from hpo_engine.optimizers import rbfopt_library
+from hpo_engine.optimizers import background_import, rbfopt_library
 from hpo_engine.optimizers.model_search import ModelSearch, Observation
 
 __all__ = ["RbfoptSearch", "FIRST_FAILURE_PENALTY", "MAX_GLOBAL_PENDING"]
@@ -108,6 +112,7 @@ class RbfoptSearch(ModelSearch):
         self._needed = expanded + 1
         self._nodes: list[tuple[np.ndarray, float]] = []  # told points: library coordinates, value to minimize
         self._design: list[np.ndarray] | None = None
+        self._centre: np.ndarray | None = None  # the first point of a fresh run, proposed before the design
         self._stuck = False
         self._proposals = 0
         #: The cycle step (0-based index into CYCLE) of the last model proposal, ``None`` for a design point.
@@ -166,10 +171,15 @@ class RbfoptSearch(ModelSearch):
 
     def _next_vector(self) -> np.ndarray | None:
         pending = [self._vector_of(p) for p in self.pending_points]
+        self._last_step = None
+        if self._design is None and self._centre is None and not self._nodes and not pending:
+            self._centre = rbfopt_library.midpoint(self._bounds)
+            background_import.start("rbfopt")
+            return self._centre
         if self._design is None and len(self._nodes) < self._needed:
             known = (np.array([v for v, _ in self._nodes]), np.array([y for _, y in self._nodes])) if self._nodes else None
-            self._design = rbfopt_library.initial_design(self._bounds, known, seed=self._seed(), log=self._log)
-        self._last_step = None
+            design = rbfopt_library.initial_design(self._bounds, known, seed=self._seed(), log=self._log)
+            self._design = _without(design, self._centre)
         while self._design:
             vector = self._design.pop(0)
             if not any(np.allclose(vector, p) for p in pending):
@@ -228,3 +238,12 @@ class RbfoptSearch(ModelSearch):
         """The point at library coordinates ``vector`` (fixed dimensions filled in)."""
         decoded = {d.name: d.decode(float(x)) for d, x in zip(self._free, vector)}
         return {d.name: decoded.get(d.name, d.value_at(0) if d.count == 1 else None) for d in self.space.dimensions}
+
+
+def _without(design: list[np.ndarray], point: np.ndarray | None) -> list[np.ndarray]:
+    """``design`` without its first point equal to ``point`` (``np.allclose``), if any."""
+    if point is not None:
+        for i, vector in enumerate(design):
+            if np.allclose(vector, point):
+                return design[:i] + design[i + 1 :]
+    return design

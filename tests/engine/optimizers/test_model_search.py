@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -191,3 +193,17 @@ def test_bayesian_parallel_slots_keep_near_the_serial_quality_on_branin() -> Non
         optimizer.close()
         bests.append(best)
     assert sorted(bests)[2] < 0.7, bests
+
+
+@pytest.mark.parametrize(("budget", "imported"), [(30, True), (10, False)])
+def test_bayesian_imports_scikit_optimize_during_its_random_startup_only_when_the_gp_will_be_used(budget: int, imported: bool) -> None:
+    code = (
+        "import sys, threading\n"
+        "from hpo_engine.manifest.search_space import DoubleRange, SearchSpace\n"
+        "from hpo_engine.optimizers.gp_search import BayesianSearch\n"
+        f"o = BayesianSearch(SearchSpace([DoubleRange('x', 0, 1), DoubleRange('y', 0, 1)]), maximize=False, seed=0, budget={budget})\n"
+        "p = o.ask()\n"
+        "print('hpo-import-skopt' in [t.name for t in threading.enumerate()] or 'skopt' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out == f"{imported}\n"  # with 10 trials all ten are the random startup: no GP, no import

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import OptimizerError
-from hpo_engine.optimizers import rbfopt_library
+from hpo_engine.optimizers import background_import, rbfopt_library
 from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
 from hpo_engine.manifest.search_space import DoubleRange, DoubleValues, IntRange, IntValues, SearchSpace, StringValues
 
@@ -202,6 +202,44 @@ def test_serial_proposals_walk_the_librarys_cycle_unchanged() -> None:
     assert model_steps == [i % len(rbfopt_library.CYCLE) for i in range(len(model_steps))]
 
 
+MIXED_SPACE = "SearchSpace([DoubleRange('lr', -4, -1, power=10), IntRange('units', 16, 128, step=16), StringValues('act', ['relu', 'tanh', 'elu'])])"
+
+
+def test_a_fresh_runs_first_point_is_the_centre_proposed_while_the_library_is_imported() -> None:
+    code = (
+        "import threading\n"
+        "from hpo_engine.manifest.search_space import DoubleRange, IntRange, SearchSpace, StringValues\n"
+        "from hpo_engine.optimizers.rbfopt_search import RbfoptSearch\n"
+        f"o = RbfoptSearch({MIXED_SPACE}, maximize=False, seed=0, budget=20)\n"
+        "first = o.ask()\n"
+        "print('hpo-import-rbfopt' in [t.name for t in threading.enumerate()], first)\n"
+        "o.ask()\n"
+        "print([t.name for t in threading.enumerate() if t.name.startswith('hpo-import')])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout.splitlines()
+    assert out[0] == "True {'lr': 0.0031622776601683794, 'units': 80, 'act': 'tanh'}"  # 10**-2.5; index 3.5 of 0..7 rounded half to even; the middle choice
+    assert out[1] == "[]"  # the second proposal needed the library: the import was done
+
+
+def test_the_design_holds_the_centre_once_then_the_model_proposes() -> None:
+    space = SearchSpace([DoubleRange("lr", -4, -1, power=10), IntRange("units", 16, 128, step=16)])
+    optimizer = RbfoptSearch(space, maximize=False, seed=2, budget=30)
+    bounds = (np.array([-4.0, 0.0]), np.array([-1.0, 7.0]), np.array(["R", "I"]))
+    design_size = len(rbfopt_library.initial_design(bounds, None, seed=0, log=io.StringIO()))
+    assert design_size == 3  # one more than the dimensions: the model can follow at once
+    points, steps = [], []
+    for _ in range(design_size + 3):
+        point = optimizer.ask()
+        steps.append(optimizer.pending_steps[0])
+        optimizer.tell(point, math.log10(point["lr"]) ** 2 + point["units"] / 100)
+        points.append(point)
+    assert points[0] == {"lr": 10**-2.5, "units": 80}
+    assert all(p != points[0] for p in points[1:design_size])  # the library's own copy of the centre left out
+    assert steps[:design_size] == [None] * design_size
+    assert all(s is not None for s in steps[design_size:])  # no extra design point: the model takes over
+    optimizer.close()
+
+
 @pytest.mark.parametrize("parallel", [2, 4])
 def test_parallel_slots_keep_one_global_step_in_flight_the_others_refine(parallel: int) -> None:
     optimizer = RbfoptSearch(branin_space(), maximize=False, seed=2, budget=40)
@@ -248,6 +286,9 @@ def test_too_few_steps_for_a_model_fall_back_to_random_search() -> None:
 
 
 def test_no_thread_is_left_and_a_closed_optimizer_refuses_to_ask() -> None:
+    warm_up = background_import.start("rbfopt")  # the library imported first: its own threads are the subject
+    if warm_up is not None:
+        warm_up.join()
     before = live_threads()
     optimizer = RbfoptSearch(branin_space(), maximize=False, seed=0, budget=20)
     point = optimizer.ask()
