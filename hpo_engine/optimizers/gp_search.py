@@ -43,6 +43,10 @@ proposal (the GP's next point is already pending or evaluated) is replaced by a 
 Resume: ``warm_start`` adds the earlier trials to the observations (told at the next proposal).
 
 Method parameter: ``n_startup_trials`` (int, default 10): random points before the GP is used.
+They are counted with the pending points, as Optuna's samplers do with their constant liar: with
+``--parallel 4`` the GP's first point comes once 7 trials are told and 3 are running, not after 10
+are told (which spent 13 of the budget on random points, against 10 serially). The GP needs at
+least one told trial.
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ class BayesianSearch(ModelSearch):
         return self._kernel is None or len(self._observed) >= self._fitted_at + max(1, self._fitted_at // REFIT_FRACTION)
 
     def _suggest(self) -> dict[str, Any] | None:
-        if self._stuck or len(self._observed) < self._startup:
+        if self._stuck or not self._observed or len(self._observed) + len(self.pending_points) < self._startup:
             self._stuck = False
             if self.budget is None or self.budget > self._startup:
                 background_import.start("skopt")  # the GP will be needed: import it while these trials run
