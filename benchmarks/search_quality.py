@@ -11,10 +11,13 @@ centre of the box to (1.5, ..., 1.5), 50 trials; the centre is in rbfopt's initi
 Ours (``--mode engine``): ``hpo run MANIFEST --seed N --parallel P --quiet --json`` per seed, every
 trial a real process of the same tiny program (reads ``config.json``, writes
 ``$RESULT_DIR/val_dict_list.json``); the best is read with ``hpo results DIR --format json``.
-Peers: Optuna's TPE (``TPESampler(multivariate=True, seed=N)``) and Optuna's ``RandomSampler``
-driving the same program directly by ask/tell, one subprocess per trial, serial.
-``--mode direct``: our optimizers' ask/tell in this process (no processes; ``--parallel P`` simulated as P
-slots of trials of equal length, the oldest finishing first).
+Peers: Optuna's TPE (``TPESampler(multivariate=True, seed=N)``), Optuna's ``RandomSampler`` and,
+when PyTorch is importable (``hpo`` does not install it), Optuna's Gaussian process
+(``optuna-gp``: ``GPSampler(seed=N, deterministic_objective=True)``), driving the same program
+directly by ask/tell, one subprocess per trial, serial.
+``--mode direct``: our optimizers' ask/tell without processes per trial (``--parallel P`` simulated as P
+slots of trials of equal length, the oldest finishing first); with ``--jobs`` the seeds run in
+worker processes, never two in one process (RBFOpt seeds numpy's global random generator).
 
 Usage::
 
@@ -160,9 +163,17 @@ PROBLEMS = {
     "ackley5": Problem("ackley5", tuple(_range(f"x{i}", -5.0, 5.0) for i in range(1, 6)), 50, 0.0),
 }
 OURS = ("random", "rbfopt", "tpe", "bayesian", "hyperband")
-PEERS = ("optuna-tpe", "optuna-random")
+PEERS = ("optuna-tpe", "optuna-random", "optuna-gp")
 TITLES = {"random": "random", "rbfopt": "rbfopt", "tpe": "tpe", "bayesian": "bayesian", "hyperband": "hyperband",
-          "optuna-tpe": "Optuna TPE (direct)", "optuna-random": "Optuna random (direct)"}
+          "optuna-tpe": "Optuna TPE (direct)", "optuna-random": "Optuna random (direct)",
+          "optuna-gp": "Optuna GP (direct)"}
+
+
+def torch_available() -> bool:
+    """``optuna-gp`` (Optuna's ``GPSampler``) needs PyTorch, which ``hpo`` does not install."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def space_of(problem: Problem) -> Any:
@@ -195,7 +206,12 @@ def run_optuna(problem: Problem, peer: str, seed: int, evaluate: Callable[[dict[
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True) if peer == "optuna-tpe" else optuna.samplers.RandomSampler(seed=seed)
+    if peer == "optuna-tpe":
+        sampler: Any = optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    elif peer == "optuna-gp":
+        sampler = optuna.samplers.GPSampler(seed=seed, deterministic_objective=True)
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=seed)
     study = optuna.create_study(direction="minimize", sampler=sampler)
     distributions = optuna_distributions(problem)
     best = math.inf
@@ -396,7 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("direct", "engine"), default="engine")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1 (default 10)")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
-    parser.add_argument("--methods", default=",".join(OURS + PEERS))
+    parser.add_argument("--methods", default=",".join(OURS + PEERS[:2] + (("optuna-gp",) if torch_available() else ())),
+                        help="comma list; optuna-gp (Optuna's GPSampler) needs PyTorch and is in the default only when it is importable")
     parser.add_argument("--parallel", default="1", help="--parallel values of ours, e.g. 1,2,4 (peers run serially; direct mode simulates the slots)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
     parser.add_argument("--workdir", type=Path, default=None, help="engine mode: folder for manifests and results")
@@ -412,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [m for m in methods if m not in OURS + PEERS]
     if unknown:
         parser.error(f"unknown: {', '.join(unknown)}")
+    if "optuna-gp" in methods and not torch_available():
+        parser.error("optuna-gp needs PyTorch: pip install torch==2.13.0 (a CPU build), or put a folder holding it on PYTHONPATH")
     parallels = [int(p) for p in args.parallel.split(",") if p]
     temporary = None
     workdir = args.workdir

@@ -55,14 +55,26 @@ async function until(what, fn, timeout = 30000, interval = 200) {
   throw new Error(`timed out after ${timeout / 1000}s waiting for ${what}${last instanceof Error ? ` (${last.message.split("\n")[0]})` : ""}`);
 }
 
+// A webview that repaints (the live results view) can take the focus and close an open quick
+// input, which then holds its rows hidden: the pick is opened again (at most 3 tries).
 async function quickPick(opener, text, rowText = text) {
-  await page.keyboard.press(opener);
-  const input = page.locator(".quick-input-widget .quick-input-box input");
-  await input.waitFor({ state: "visible", timeout: 15000 });
-  await input.pressSequentially(text, { delay: 10 });
-  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: rowText }).first();
-  await row.waitFor({ state: "visible", timeout: 15000 });
-  await page.keyboard.press("Enter");
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(opener);
+    const input = page.locator(".quick-input-widget .quick-input-box input");
+    try {
+      await input.waitFor({ state: "visible", timeout: 15000 });
+      await input.pressSequentially(text, { delay: 10 });
+      const row = page.locator(".quick-input-list .monaco-list-row", { hasText: rowText }).first();
+      await row.waitFor({ state: "visible", timeout: attempt < 3 ? 5000 : 15000 });
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      process.stdout.write(`[e2e ${seconds()}s] quick pick "${text}" closed before its row showed (try ${attempt}); opening it again\n`);
+      await page.keyboard.press("Escape");
+      continue;
+    }
+    await page.keyboard.press("Enter");
+    return;
+  }
 }
 
 async function runCommand(title) {
