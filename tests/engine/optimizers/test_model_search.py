@@ -176,8 +176,9 @@ def test_a_space_of_pinned_values_only_is_searched_without_the_library() -> None
 
 
 def test_bayesian_parallel_slots_keep_near_the_serial_quality_on_branin() -> None:
-    """Four slots of 30 Branin trials: the pending points' lie (the first quartile of the values
-    seen) keeps the median best of 5 seeds near the optimum 0.398 (the worst-value lie gave 1.75)."""
+    """Four slots of 30 Branin trials: the pending points told the GP's prediction (kriging
+    believer) keep every one of 5 seeds near the optimum 0.398: the worst is 0.405 (the first
+    quartile of the values seen as the lie gave 0.543, the worst value 1.75 as the median)."""
     bests = []
     for seed in range(5):
         optimizer = BayesianSearch(SearchSpace([DoubleRange("x1", -5, 10), DoubleRange("x2", 0, 15)]), maximize=False, seed=seed)
@@ -193,7 +194,7 @@ def test_bayesian_parallel_slots_keep_near_the_serial_quality_on_branin() -> Non
             told, best = told + 1, min(best, value)
         optimizer.close()
         bests.append(best)
-    assert sorted(bests)[2] < 0.7, bests
+    assert max(bests) < 0.45, bests
 
 
 @pytest.mark.parametrize(("budget", "imported"), [(30, True), (10, False)])
