@@ -10,7 +10,8 @@ search-quality benchmark ``GPSampler`` is still ahead on Ackley-5, mixed and kri
 The first ``n_startup_trials`` points are drawn by hpo uniformly at random (log-uniformly on
 power ranges, never repeating a grid point), so scikit-optimize and scikit-learn are imported only
 when the GP is first fitted (on a thread while the first trials run, see
-:mod:`~hpo_engine.optimizers.background_import`, when the budget leaves the GP a point). Each later proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
+:mod:`~hpo_engine.optimizers.background_import`, when the budget leaves the GP a point). Each
+later proposal builds a ``skopt.Optimizer(dims, base_estimator=<GP>, acq_func="EI",
 acq_optimizer="lbfgs", n_initial_points=n_startup_trials, random_state=<drawn from seed>)``,
 tells it every observation and asks it one point (documented ``tell`` / ``ask``). The GP is
 scikit-optimize's ``cook_estimator("GP", ...)`` (a Matern 5/2 kernel with one length scale per
@@ -170,14 +171,14 @@ class BayesianSearch(ModelSearch):
         ys = [y for _, y in self._observed]
         if ys:  # kriging believer: every pending point told the GP's prediction there
             pending = [self._vector(self._params(p)) for p in self.pending_points]
-            xs, ys = xs + pending, ys + self._lies(pending, ys, space, estimator)
+            xs, ys = xs + pending, ys + self._lies(pending, space, estimator)
         with _quiet():
             if xs:
                 optimizer.tell(xs, ys)
             vector = optimizer.ask()
         return {c.name: _plain(x) for c, x in zip(self.coordinates, vector)}
 
-    def _lies(self, pending: list[list[Any]], values: list[float], space: Any, estimator: Any) -> list[float]:
+    def _lies(self, pending: list[list[Any]], space: Any, estimator: Any) -> list[float]:
         """The values told for the ``pending`` points (library vectors): the GP's mean there, the GP
         being ``estimator`` (its kernel fixed) fitted on the told observations only (kriging believer)."""
         if not pending:

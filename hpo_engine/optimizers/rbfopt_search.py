@@ -18,9 +18,10 @@ Initial design, then the model
     library's design includes (its ``init_include_midpoint``), proposed before the library is
     imported: the import (pyomo, about 1.5 s) runs on a thread while the first trial does
     (:mod:`~hpo_engine.optimizers.background_import`), and the design, computed at the second
-    proposal, gives its other points (its own copy of the centre left out). Once at least one trial is told and the told and pending points
-    are enough for a fully determined model (one more than the library's coordinates, a
-    categorical counting one per value), every slot gets a point of the model.
+    proposal, gives its other points (its own copy of the centre left out). Once at least one
+    trial is told and the told and pending points are enough for a fully determined model (one
+    more than the library's coordinates, a categorical counting one per value), every slot gets
+    a point of the model.
 
 Parallel trials (constant liar, one global step in flight)
     The pending points (asked, not told) are nodes of the model too, with a lie value: the
