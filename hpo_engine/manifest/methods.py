@@ -81,7 +81,7 @@ METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType(
             ),
             MethodSpec(
                 "bayesian",
-                "Bayesian optimization with a Gaussian process (scikit-optimize): model-based search for small budgets of expensive trials; parallel slots get distinct points (constant liar).",
+                "Bayesian optimization with a Gaussian process (scikit-optimize): model-based search for small budgets of expensive trials; parallel slots get distinct points (each running point is taken at the GP's prediction).",
                 "hpo_engine.optimizers.gp_search:BayesianSearch",
                 fits_a_model=True,
                 parameters=("n_startup_trials",),
