@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
@@ -43,6 +44,13 @@ def test_data_follows_the_store_and_answers_304_while_nothing_changed(tmp_path: 
     assert [t["state"] for t in store["trials"]].count("failed") == 2 and store["study_url"] == "/dashboard/studies/7"
     assert all(t["duration"] is not None for t in store["trials"]) and store["curves"]
     etag = headers["ETag"]
+    # the importance arrives from its worker thread, and with it a new body: wait for it
+    deadline = time.monotonic() + 60
+    while store["importance_trials"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status, headers, body = call(page, "/live/data.json")
+        store, etag = json.loads(body)["stores"][0], headers["ETag"]
+    assert store["importance_trials"] == 8
     assert call(page, "/live/data.json", if_none_match=etag)[0] == "304 Not Modified"
     with ResultStore.open(folder) as writer:
         writer.record_running(10, VALUES)
