@@ -30,6 +30,7 @@ This is a benchmark, not a test: it is not run by ``make test``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -41,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,9 +271,14 @@ def run_direct(problem: Problem, method: str, seed: int, parallel: int = 1) -> d
 
 
 def direct_task(task: tuple[str, str, int, int]) -> dict[str, Any]:
-    """``run_direct`` of (problem name, method, seed, parallel), for a worker process of ``--jobs``."""
+    """One seed of ``--mode direct`` (problem name, method, seed, parallel), in a worker process:
+    ours through :func:`run_direct`, a peer through :func:`run_optuna` calling the function."""
     name, method, seed, parallel = task
-    return run_direct(PROBLEMS[name], method, seed, parallel)
+    problem = PROBLEMS[name]
+    if method in OURS:
+        return run_direct(problem, method, seed, parallel)
+    started = time.perf_counter()
+    return {"best": run_optuna(problem, method, seed, lambda p: problem.function(**p)), "seconds": time.perf_counter() - started}
 
 
 def hpo_command() -> list[str]:
@@ -450,21 +456,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def one(task: tuple[Problem, str, int, str, int]) -> dict[str, Any]:
         problem, method, parallel, column, seed = task
-        if args.mode == "direct" and method in OURS:
+        if runs is not None:
             result = runs.submit(direct_task, (problem.name, method, seed, parallel)).result()
-        elif args.mode == "direct":
-            started = time.perf_counter()
-            result = {"best": run_optuna(problem, method, seed, lambda p: problem.function(**p)), "seconds": time.perf_counter() - started}
         else:
             result = run_engine(problem, method, seed, parallel, workdir)  # type: ignore[arg-type]
         print(f"{args.mode} {problem.name} {column} seed {seed}: best {result['best']:.5f} in {result['seconds']:.1f} s", file=sys.stderr, flush=True)
         return result
 
     started = time.time()
-    # Direct runs of ours go to worker processes: RBFOpt seeds numpy's global random generator, so two
-    # of its runs on threads of one process would draw from each other's stream (not reproducible).
-    runs: Executor = ProcessPoolExecutor(max_workers=max(1, args.jobs)) if args.mode == "direct" else ThreadPoolExecutor(max_workers=1)
-    with runs, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    # Direct runs go to worker processes: RBFOpt seeds numpy's global random generator, so two of its
+    # runs on threads of one process would draw from each other's stream (not reproducible).
+    runs = ProcessPoolExecutor(max_workers=max(1, args.jobs)) if args.mode == "direct" else None
+    with runs or contextlib.nullcontext(), ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(one, tasks))
     records: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for (problem, _m, _p, column, seed), result in zip(tasks, results):
