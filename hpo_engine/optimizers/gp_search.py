@@ -171,24 +171,12 @@ class BayesianSearch(ModelSearch):
         ys = [y for _, y in self._observed]
         if ys:  # kriging believer: every pending point told the GP's prediction there
             pending = [self._vector(self._params(p)) for p in self.pending_points]
-            xs, ys = xs + pending, ys + self._lies(pending, space, estimator)
+            xs, ys = xs + pending, ys + _believed(estimator, space, xs, ys, pending)
         with _quiet():
             if xs:
                 optimizer.tell(xs, ys)
             vector = optimizer.ask()
         return {c.name: _plain(x) for c, x in zip(self.coordinates, vector)}
-
-    def _lies(self, pending: list[list[Any]], space: Any, estimator: Any) -> list[float]:
-        """The values told for the ``pending`` points (library vectors): the GP's mean there, the GP
-        being ``estimator`` (its kernel fixed) fitted on the told observations only (kriging believer)."""
-        if not pending:
-            return []
-        from sklearn.base import clone
-
-        believer = clone(estimator)
-        with _quiet():
-            believer.fit(space.transform([x for x, _ in self._observed]), [y for _, y in self._observed])
-            return [float(m) for m in believer.predict(space.transform(pending))]
 
     def _fit_hyperparameters(self, space: Any, state: int) -> None:
         """Fit the kernel's hyper-parameters (one L-BFGS start) on at most :data:`HYPERPARAMETER_POINTS`
@@ -230,6 +218,20 @@ class BayesianSearch(ModelSearch):
     def _observe_many(self, observations: Sequence[Observation]) -> None:
         for observation in observations:
             self._observe((), observation)
+
+
+def _believed(estimator: Any, space: Any, xs: list[list[Any]], ys: list[float], pending: list[list[Any]]) -> list[float]:
+    """The values told for the ``pending`` points (library vectors): the mean there of the GP
+    ``estimator`` (its kernel fixed) fitted on the told vectors ``xs`` and values ``ys`` only
+    (kriging believer)."""
+    if not pending:
+        return []
+    from sklearn.base import clone
+
+    believer = clone(estimator)
+    with _quiet():
+        believer.fit(space.transform(xs), ys)
+        return [float(m) for m in believer.predict(space.transform(pending))]
 
 
 def _bounded_lbfgs(obj_func: Any, initial_theta: Any, bounds: Any) -> tuple[Any, float]:
