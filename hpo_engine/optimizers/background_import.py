@@ -2,8 +2,8 @@
 
 ``rbfopt`` (which imports pyomo, about 1.5 s of CPU) and ``skopt`` (scikit-learn, about 1 s) are
 needed only once a method's model proposes its first point; a method that knows its first
-point(s) without the library (rbfopt: the centre of the box, part of the library's initial
-design; bayesian: ``n_startup_trials`` random points) calls :func:`start` when it proposes them,
+point(s) without the library (rbfopt: its initial design, :mod:`~hpo_engine.optimizers.space_filling`;
+bayesian: ``n_startup_trials`` random points) calls :func:`start` when it proposes them,
 so the import overlaps the first trial instead of delaying it (and a parallel slot that frees
 later does not wait for it).
 

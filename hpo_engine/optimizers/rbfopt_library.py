@@ -3,13 +3,10 @@
 The library has no ask/tell API: ``RbfoptAlgorithm(settings, black_box, init_node_pos,
 init_node_val, do_init_strategy).optimize()`` calls the black box's ``evaluate(x)``. Here each
 call builds a fresh algorithm and stops it after one evaluation (``max_evaluations=1``), so
-``evaluate`` is handed the point the library proposes and returns at once:
-
-- :func:`initial_design`: the library's initial design (``do_init_strategy=True``; its
-  ``restart`` evaluates the whole design before the main loop sees ``max_evaluations``),
-  given the points already evaluated, if any, as initial nodes.
-- :func:`propose`: one point of the main loop, from a model built on the given nodes (the
-  finished trials and, with a lie value, the pending ones). ``do_init_strategy=False``.
+``evaluate`` is handed the point the library proposes and returns at once: :func:`propose`, one
+point of the main loop, from a model built on the given nodes (the finished trials and, with a
+lie value, the pending ones), ``do_init_strategy=False``. (The initial design is not asked of
+the library: :mod:`~hpo_engine.optimizers.space_filling` builds it without the import.)
 
 Settings (solver-free unless ``bonmin`` and ``ipopt`` are on ``PATH``): ``algorithm='MSRSM'``,
 ``global_search_method='genetic'``, ``do_local_search`` only with the solvers, ``rbf='cubic'``
@@ -48,7 +45,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-__all__ = ["rbfopt_settings", "initial_design", "midpoint", "propose", "solvers_available", "CYCLE", "MAX_ITERATIONS", "MAX_SECONDS"]
+__all__ = ["rbfopt_settings", "propose", "solvers_available", "CYCLE", "MAX_ITERATIONS", "MAX_SECONDS"]
 
 #: Successive proposals: (``num_global_searches``, restricted to the library's local box): distance
 #: weights 0.8 and 0.5 over the whole box, then 0.05 twice in the box around the best point.
@@ -182,34 +179,6 @@ def _run(
         algorithm.set_output_stream(log)
         algorithm.optimize()
     return black_box.points
-
-
-def midpoint(bounds: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """The centre of the box (library coordinates), integer and categorical coordinates rounded
-    with ``np.around``: the point the library's initial design adds (``init_include_midpoint``,
-    on by default). Computed here without importing the library."""
-    lower, upper, types = bounds
-    centre = (lower + upper) / 2
-    integer = types != "R"
-    centre[integer] = np.around(centre[integer])
-    return centre
-
-
-def initial_design(
-    bounds: tuple[np.ndarray, np.ndarray, np.ndarray],
-    known: tuple[np.ndarray, np.ndarray] | None,
-    *,
-    seed: int,
-    log: TextIO,
-) -> list[np.ndarray]:
-    """The library's initial design (library coordinates), given the nodes ``known`` (positions, values) if any."""
-
-    def build(rbfopt: Any, settings: Any, black_box: Any) -> Any:
-        if known is None:
-            return rbfopt.RbfoptAlgorithm(settings, black_box)
-        return rbfopt.RbfoptAlgorithm(settings, black_box, known[0], known[1], do_init_strategy=True)
-
-    return _run(bounds, rbfopt_settings(seed=seed), log, build, 0.0)
 
 
 def propose(

@@ -1,8 +1,8 @@
 """Method ``rbfopt``: RBFOpt's MSRSM surrogate search (COIN-OR ``rbfopt``) as ask/tell.
 
-Every proposal is one short call of the library through its documented interface (see
+Every proposal of the model is one short call of the library through its documented interface (see
 :mod:`hpo_engine.optimizers.rbfopt_library`): a fresh ``RbfoptAlgorithm`` built on the nodes
-known at that moment, stopped after the one point it proposes. No thread, no library state
+known at that moment, stopped after the one point it proposes. No library state
 kept between proposals: the model is rebuilt from the nodes each time (an RBF interpolant:
 one linear solve), and the work per proposal is capped by the library's settings.
 
@@ -13,15 +13,14 @@ Dimensions
     index of a ``*_values`` entry). A dimension with a single value is held fixed outside.
 
 Initial design, then the model
-    The first points are the library's own initial design (computed once, given the trials of
-    an earlier run as nodes). In a fresh run the first point is the centre of the box, which the
-    library's design includes (its ``init_include_midpoint``), proposed before the library is
-    imported: the import (pyomo, about 1.5 s) runs on a thread while the first trial does
-    (:mod:`~hpo_engine.optimizers.background_import`), and the design, computed at the second
-    proposal, gives its other points (its own copy of the centre left out). Once at least one
-    trial is told and the told and pending points are enough for a fully determined model (one
-    more than the library's coordinates, a categorical counting one per value), every slot gets
-    a point of the model.
+    The first points are RBFOpt's kind of initial design (``lhd_maximin`` with the centre of the
+    box, :mod:`~hpo_engine.optimizers.space_filling`), the centre first, computed at the first
+    proposal without the library, and without the points of an earlier run. So every parallel
+    slot gets its design point at once, while ``import rbfopt`` (pyomo, about 1.5 s of CPU) runs
+    on a thread (:mod:`~hpo_engine.optimizers.background_import`). Once at least one trial is
+    told and the told and pending points are enough for a fully determined model (one more than
+    the library's coordinates, a categorical counting one per value), every slot gets a point of
+    the model; until then the design's points, then random ones.
 
 Parallel trials (constant liar, one global step in flight)
     The pending points (asked, not told) are nodes of the model too, with a lie value: the
@@ -65,7 +64,7 @@ import numpy as np
 
 from hpo_engine.errors import OptimizerError
 from hpo_engine.manifest.search_space import SearchSpace
-from hpo_engine.optimizers import background_import, rbfopt_library
+from hpo_engine.optimizers import background_import, rbfopt_library, space_filling
 from hpo_engine.optimizers.model_search import ModelSearch, Observation
 
 __all__ = ["RbfoptSearch", "FIRST_FAILURE_PENALTY", "MAX_GLOBAL_PENDING"]
@@ -113,7 +112,6 @@ class RbfoptSearch(ModelSearch):
         self._needed = expanded + 1
         self._nodes: list[tuple[np.ndarray, float]] = []  # told points: library coordinates, value to minimize
         self._design: list[np.ndarray] | None = None
-        self._centre: np.ndarray | None = None  # the first point of a fresh run, proposed before the design
         self._stuck = False
         self._proposals = 0
         #: The cycle step (0-based index into CYCLE) of the last model proposal, ``None`` for a design point.
@@ -173,14 +171,10 @@ class RbfoptSearch(ModelSearch):
     def _next_vector(self) -> np.ndarray | None:
         pending = [self._vector_of(p) for p in self.pending_points]
         self._last_step = None
-        if self._design is None and self._centre is None and not self._nodes and not pending:
-            self._centre = rbfopt_library.midpoint(self._bounds)
-            background_import.start("rbfopt")
-            return self._centre
         if self._design is None and len(self._nodes) < self._needed:
-            known = (np.array([v for v, _ in self._nodes]), np.array([y for _, y in self._nodes])) if self._nodes else None
-            design = rbfopt_library.initial_design(self._bounds, known, seed=self._seed(), log=self._log)
-            self._design = _without(design, self._centre)
+            known = np.array([v for v, _ in self._nodes] + pending) if self._nodes or pending else None
+            self._design = space_filling.initial_design(self._bounds, known, np.random.default_rng(self._seed()))
+            background_import.start("rbfopt")  # for the model's first point, while the design's trials run
         while self._design:
             vector = self._design.pop(0)
             if not any(np.allclose(vector, p) for p in pending):
@@ -240,11 +234,3 @@ class RbfoptSearch(ModelSearch):
         decoded = {d.name: d.decode(float(x)) for d, x in zip(self._free, vector)}
         return {d.name: decoded.get(d.name, d.value_at(0) if d.count == 1 else None) for d in self.space.dimensions}
 
-
-def _without(design: list[np.ndarray], point: np.ndarray | None) -> list[np.ndarray]:
-    """``design`` without its first point equal to ``point`` (``np.allclose``), if any."""
-    if point is not None:
-        for i, vector in enumerate(design):
-            if np.allclose(vector, point):
-                return design[:i] + design[i + 1 :]
-    return design

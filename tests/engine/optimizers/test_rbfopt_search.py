@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import OptimizerError
-from hpo_engine.optimizers import background_import, rbfopt_library
+from hpo_engine.optimizers import background_import, rbfopt_library, space_filling
 from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
 from hpo_engine.manifest.search_space import DoubleRange, DoubleValues, IntRange, IntValues, SearchSpace, StringValues
 
@@ -148,8 +148,9 @@ def test_failed_trials_are_told_a_penalty_and_the_search_goes_on() -> None:
 
 def test_warm_start_uses_finished_trials_and_does_not_repeat_them() -> None:
     space = branin_space()
-    first = run(RbfoptSearch(space, maximize=False, seed=0, budget=30), branin, 15)  # interrupted after 15 of 30
-    resumed = RbfoptSearch(space, maximize=False, seed=0, budget=30)
+    # seed 2: a first half far from the optimum (best 1.9), interrupted after 15 of 30
+    first = run(RbfoptSearch(space, maximize=False, seed=2, budget=30), branin, 15)
+    resumed = RbfoptSearch(space, maximize=False, seed=2, budget=30)
     resumed.warm_start(first)
     rest = run(resumed, branin, 15)
     seen = {tuple(p.values()) for p, _ in first}
@@ -158,7 +159,7 @@ def test_warm_start_uses_finished_trials_and_does_not_repeat_them() -> None:
     best_first = min(v for _, v in first)
     assert min(v for _, v in rest) < min(best_first, 0.7)
 
-    fresh = run(RbfoptSearch(space, maximize=False, seed=0, budget=15), branin, 1)
+    fresh = run(RbfoptSearch(space, maximize=False, seed=2, budget=15), branin, 1)
     assert fresh[0][0] != rest[0][0]  # the resumed run did not start from a fresh initial design
 
 
@@ -205,28 +206,41 @@ def test_serial_proposals_walk_the_librarys_cycle_unchanged() -> None:
 MIXED_SPACE = "SearchSpace([DoubleRange('lr', -4, -1, power=10), IntRange('units', 16, 128, step=16), StringValues('act', ['relu', 'tanh', 'elu'])])"
 
 
-def test_a_fresh_runs_first_point_is_the_centre_proposed_while_the_library_is_imported() -> None:
+def test_every_design_point_is_proposed_without_the_library_which_imports_meanwhile() -> None:
+    # a fresh interpreter whose `import rbfopt` waits until the gate opens: four slots get the
+    # design's first four points (the centre first), with the library not imported
     code = (
-        "import threading\n"
+        "import importlib.abc, sys, threading\n"
         "from hpo_engine.manifest.search_space import DoubleRange, IntRange, SearchSpace, StringValues\n"
         "from hpo_engine.optimizers.rbfopt_search import RbfoptSearch\n"
         f"o = RbfoptSearch({MIXED_SPACE}, maximize=False, seed=0, budget=20)\n"
-        "first = o.ask()\n"
-        "print('hpo-import-rbfopt' in [t.name for t in threading.enumerate()], first)\n"
+        "gate = threading.Event()\n"
+        "class Gate(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'rbfopt':\n"
+        "            gate.wait()\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Gate())\n"
+        "slots = [o.ask() for _ in range(4)]\n"
+        "print(slots[0])\n"
+        "print(o.pending_steps, 'rbfopt.rbfopt_algorithm' in sys.modules, [t.name for t in threading.enumerate() if t.name.startswith('hpo-import')])\n"
+        "gate.set()\n"
+        "for p in slots + [o.ask(), o.ask()]:\n"
+        "    o.tell(p, p['lr'] * p['units'])\n"
         "o.ask()\n"
-        "print([t.name for t in threading.enumerate() if t.name.startswith('hpo-import')])\n"
+        "print(o.pending_steps)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout.splitlines()
-    assert out[0] == "True {'lr': 0.0031622776601683794, 'units': 80, 'act': 'tanh'}"  # 10**-2.5; index 3.5 of 0..7 rounded half to even; the middle choice
-    assert out[1] == "[]"  # the second proposal needed the library: the import was done
+    assert out[0] == "{'lr': 0.0031622776601683794, 'units': 80, 'act': 'tanh'}"  # 10**-2.5; index 3.5 of 0..7 rounded half to even; the middle choice
+    assert out[1] == "[None, None, None, None] False ['hpo-import-rbfopt']"  # design points; the import waits at the gate
+    assert out[2] == "[0]"  # six trials told: the model's first point (step 0 of the cycle), the library imported
 
 
 def test_the_design_holds_the_centre_once_then_the_model_proposes() -> None:
     space = SearchSpace([DoubleRange("lr", -4, -1, power=10), IntRange("units", 16, 128, step=16)])
     optimizer = RbfoptSearch(space, maximize=False, seed=2, budget=30)
-    bounds = (np.array([-4.0, 0.0]), np.array([-1.0, 7.0]), np.array(["R", "I"]))
-    design_size = len(rbfopt_library.initial_design(bounds, None, seed=0, log=io.StringIO()))
-    assert design_size == 3  # one more than the dimensions: the model can follow at once
+    design_size = 1 + space_filling.design_size(2)
+    assert design_size == 4  # the centre and a Latin hypercube of three: the model can follow at once
     points, steps = [], []
     for _ in range(design_size + 3):
         point = optimizer.ask()
@@ -234,7 +248,7 @@ def test_the_design_holds_the_centre_once_then_the_model_proposes() -> None:
         optimizer.tell(point, math.log10(point["lr"]) ** 2 + point["units"] / 100)
         points.append(point)
     assert points[0] == {"lr": 10**-2.5, "units": 80}
-    assert all(p != points[0] for p in points[1:design_size])  # the library's own copy of the centre left out
+    assert all(p != points[0] for p in points[1:design_size])  # the centre once
     assert steps[:design_size] == [None] * design_size
     assert all(s is not None for s in steps[design_size:])  # no extra design point: the model takes over
     optimizer.close()
