@@ -83,19 +83,34 @@ async function runCommand(title) {
 
 async function openFile(name) {
   const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  const activeTab = page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first();
   // Quick open lists fuzzy matches (files under hpo-results/ too): click the row whose file name
-  // is exactly `name` instead of taking the first row with Enter.
-  await page.keyboard.press("Control+P");
-  const input = page.locator(".quick-input-widget .quick-input-box input");
-  await input.waitFor({ state: "visible", timeout: 60000 });
-  await input.pressSequentially(name, { delay: 10 });
-  const row = page
-    .locator(".quick-input-list .monaco-list-row")
-    .filter({ has: page.locator(".label-name", { hasText: exact }) })
-    .first();
-  await row.waitFor({ state: "visible", timeout: 60000 });
-  await row.click();
-  await page.locator(".tabs-container .tab.active .label-name", { hasText: exact }).first().waitFor({ timeout: 60000 });
+  // is exactly `name` instead of taking the first row with Enter. The list can re-sort while it
+  // fills (recent files first, then the workspace search), so a click may land on a row that
+  // moved: check the active tab and try again, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press("Control+P");
+      const input = page.locator(".quick-input-widget .quick-input-box input");
+      await input.waitFor({ state: "visible", timeout: attempt < 3 ? 20000 : 60000 });
+      await input.fill("");
+      await input.pressSequentially(name, { delay: 10 });
+      const row = page
+        .locator(".quick-input-list .monaco-list-row")
+        .filter({ has: page.locator(".label-name", { hasText: exact }) })
+        .first();
+      await row.waitFor({ state: "visible", timeout: attempt < 3 ? 20000 : 60000 });
+      await sleep(500); // let the list settle before clicking
+      await row.click();
+      await activeTab.waitFor({ timeout: attempt < 3 ? 15000 : 60000 });
+      break;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      process.stdout.write(`[e2e ${seconds()}s] ${name} is not the active tab after quick open (try ${attempt}); opening it again\n`);
+      await page.keyboard.press("Escape");
+      await sleep(500);
+    }
+  }
   await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 60000 });
 }
 
