@@ -22,21 +22,31 @@ Initial design, then the model
     the library's coordinates, a categorical counting one per value), every slot gets a point of
     the model; until then the design's points, then random ones.
 
-Parallel trials (constant liar, one global step in flight)
-    The pending points (asked, not told) are nodes of the model too, with a lie value: the
-    value of the nearest finished trial (in the unit box), a cheap stand-in for the model's own
-    prediction that leaves the interpolant's landscape nearly unchanged. The library keeps its
-    proposals away from every node (``min_dist``), so the slots get distinct points; the real
-    values replace the lies at the next proposal after the trials finish. Successive proposals
+Parallel trials (constant liar: the model's own prediction, global steps rationed)
+    The pending points (asked, not told) are nodes of the model too, with a stand-in value: the
+    prediction at the point of a cubic RBF interpolant with a linear tail through the finished
+    trials (in the unit box, a categorical as indicators of its values; clipped to the range of
+    their values; :func:`predicted_values`), as
+    RBFOpt's own parallel mode stands in for its pending points with its model. The library keeps
+    its proposals away from every node (``min_dist``), so the slots get distinct points; the real
+    values replace the stand-ins at the next proposal after the trials finish. Successive proposals
     walk the library's cycle of distance weights (:data:`~hpo_engine.optimizers.rbfopt_library.CYCLE`),
-    with one rule for parallel slots: at most :data:`MAX_GLOBAL_PENDING` step of the cycle's
-    global part (over the whole box) is pending at a time; when the cycle asks for another one,
-    that slot gets the cycle's local step (in the box around the best point) instead. A serial
-    run never has a step pending, so its sequence is the library's cycle unchanged; with P slots
-    one slot explores while the others refine around the best point, each refinement seeing the
-    results of the ones before it. (Stacking global steps, as the plain cycle does, left the
-    refinement too few steps: Ackley-5 at ``--parallel 2`` went from 0.49 serial to 1.88, median
-    of 30 seeds; with this rule 0.20. See docs/benchmarks/search-quality.md.)
+    with two rules for parallel slots; when one applies, that slot gets the cycle's local step (in
+    the box around the best point) instead of its global one (over the whole box):
+
+    - at most :data:`MAX_GLOBAL_PENDING` global step is pending at a time;
+    - with :data:`THIN_GLOBALS_FROM_PENDING` or more model points pending (``--parallel 4`` and
+      up), only the proposals whose 0-based number is a multiple of :data:`THINNED_GLOBAL_PERIOD`
+      may take a global step.
+
+    A serial run never has a step pending, so its sequence is the library's cycle unchanged. With
+    P slots most of them refine around the best point, each refinement seeing the results (or the
+    predictions) of the ones before it. (Stacking global steps, as the plain cycle does, left the
+    refinement too few steps in sequence: Ackley-5 at ``--parallel 2`` went from 0.49 serial to
+    1.88, median of 30 seeds. Against the value of the nearest finished trial as the stand-in and
+    no thinning, the prediction and the thinning took Ackley-5 at ``--parallel 4`` from 1.25, median
+    of 90 seeds (serial 0.235), to 0.233, median of 360 seeds (serial 0.267). See
+    docs/benchmarks/search-quality.md, run 7.)
 
 Direction and failures
     The library minimizes; with ``maximize=True`` it is told ``-objective``. A failed trial is
@@ -67,12 +77,16 @@ from hpo_engine.manifest.search_space import SearchSpace
 from hpo_engine.optimizers import background_import, rbfopt_library, space_filling
 from hpo_engine.optimizers.model_search import ModelSearch, Observation
 
-__all__ = ["RbfoptSearch", "FIRST_FAILURE_PENALTY", "MAX_GLOBAL_PENDING"]
+__all__ = ["RbfoptSearch", "FIRST_FAILURE_PENALTY", "MAX_GLOBAL_PENDING", "THIN_GLOBALS_FROM_PENDING", "THINNED_GLOBAL_PERIOD", "predicted_values"]
 
 #: Value told to the library for a failed trial when no trial has succeeded yet.
 FIRST_FAILURE_PENALTY = 1.0e6
 #: Steps of the cycle's global part (over the whole box) that may be pending at a time.
 MAX_GLOBAL_PENDING = 1
+#: From this many model points pending (``--parallel 4`` and up) the global steps are thinned ...
+THIN_GLOBALS_FROM_PENDING = 3
+#: ... to the proposals whose 0-based number is a multiple of this; the others take a local step.
+THINNED_GLOBAL_PERIOD = 16
 
 
 class _NullStream:
@@ -182,7 +196,7 @@ class RbfoptSearch(ModelSearch):
         if not self._nodes or len(self._nodes) + len(pending) < self._needed:
             return None  # not enough points for a model yet: a random point
         positions = [v for v, _ in self._nodes] + pending
-        values = [y for _, y in self._nodes] + [self._lie(p) for p in pending]
+        values = [y for _, y in self._nodes] + list(self._lies(pending))
         step = self._cycle_step()
         self._proposals += 1
         self._last_step = step
@@ -190,16 +204,19 @@ class RbfoptSearch(ModelSearch):
 
     def _cycle_step(self) -> int:
         """The step of :data:`~hpo_engine.optimizers.rbfopt_library.CYCLE` (0-based) for the next
-        proposal: the cycle's own, unless it is global while :data:`MAX_GLOBAL_PENDING` global steps
-        are pending; then the cycle's first local step (see the module docstring)."""
+        proposal: the cycle's own, unless it is global and either :data:`MAX_GLOBAL_PENDING` global
+        steps are pending or, with :data:`THIN_GLOBALS_FROM_PENDING` model points pending, the
+        proposal's number is not a multiple of :data:`THINNED_GLOBAL_PERIOD`; then the cycle's first
+        local step (see the module docstring)."""
         cycle = rbfopt_library.CYCLE
         step = self._proposals % len(cycle)
         if cycle[step][1]:
             return step
+        local = next((i for i, (_, is_local) in enumerate(cycle) if is_local), step)
+        if len(self._steps) >= THIN_GLOBALS_FROM_PENDING and self._proposals % THINNED_GLOBAL_PERIOD:
+            return local
         globals_pending = sum(1 for s in self._steps.values() if not cycle[s][1])
-        if globals_pending < MAX_GLOBAL_PENDING:
-            return step
-        return next((i for i, (_, local) in enumerate(cycle) if local), step)
+        return step if globals_pending < MAX_GLOBAL_PENDING else local
 
     @property
     def pending_steps(self) -> list[int | None]:
@@ -207,12 +224,24 @@ class RbfoptSearch(ModelSearch):
         :data:`~hpo_engine.optimizers.rbfopt_library.CYCLE` that proposed it (``None``: a design or random point)."""
         return [self._steps.get(self._key(point)) for point in self.pending_points]
 
-    def _lie(self, vector: np.ndarray) -> float:
-        """The value of the finished trial nearest to ``vector`` (distances in the unit box)."""
-        span = np.where(self._upper > self._lower, self._upper - self._lower, 1.0)
-        positions = np.array([v for v, _ in self._nodes])
-        distances = np.linalg.norm((positions - vector) / span, axis=1)
-        return self._nodes[int(np.argmin(distances))][1]
+    def _lies(self, pending: Sequence[np.ndarray]) -> np.ndarray:
+        """Stand-in values of the pending points (:func:`predicted_values` on :meth:`_features`)."""
+        if not pending:
+            return np.empty(0)
+        told = self._features(np.array([v for v, _ in self._nodes]))
+        return predicted_values(told, np.array([y for _, y in self._nodes]), self._features(np.array(pending)))
+
+    def _features(self, vectors: np.ndarray) -> np.ndarray:
+        """The model's coordinates of library ``vectors`` (rows): a real or integer coordinate in the
+        unit box, a categorical one as indicators of all its values but the first (no order among
+        them, as the library's own expansion of categoricals)."""
+        columns = []
+        for i, (low, high, kind) in enumerate(zip(self._lower, self._upper, self._types)):
+            if kind == "C":
+                columns += [(np.rint(vectors[:, i]) == value).astype(float) for value in range(int(low) + 1, int(high) + 1)]
+            else:
+                columns.append((vectors[:, i] - low) / (high - low if high > low else 1.0))
+        return np.column_stack(columns)
 
     # -- conversions -------------------------------------------------------------------
     def _value(self, value: float | None) -> float:
@@ -234,3 +263,27 @@ class RbfoptSearch(ModelSearch):
         decoded = {d.name: d.decode(float(x)) for d, x in zip(self._free, vector)}
         return {d.name: decoded.get(d.name, d.value_at(0) if d.count == 1 else None) for d in self.space.dimensions}
 
+
+def predicted_values(told: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
+    """The model's prediction at each ``pending`` point: a cubic radial basis function interpolant
+    with a linear tail (the library's ``rbf='cubic'`` kind of model) through the ``told`` points and
+    their ``values``, evaluated by SciPy's ``RBFInterpolator``, clipped to the range of ``values``.
+
+    ``told`` (k x n) and ``pending`` (m x n) are coordinates in the same units (the search uses the
+    unit box); returns m values. A point told more than once (a resumed run) is one node with the
+    mean of its values. With fewer distinct told points than a linear tail needs (n + 1), or an
+    interpolant that cannot be solved, each pending point gets the value of the nearest told point.
+    """
+    from scipy.interpolate import RBFInterpolator  # imported by rbfopt already: no start-up cost here
+
+    nodes, index = np.unique(told, axis=0, return_inverse=True)
+    index = index.reshape(-1)
+    means = np.bincount(index, weights=values) / np.bincount(index)
+    try:
+        predicted = RBFInterpolator(nodes, means, kernel="cubic", degree=1)(pending)
+    except (ValueError, np.linalg.LinAlgError):
+        predicted = np.full(len(pending), np.nan)
+    if not np.all(np.isfinite(predicted)):
+        distances = np.linalg.norm(pending[:, None, :] - nodes[None, :, :], axis=2)
+        return means[np.argmin(distances, axis=1)]
+    return np.clip(predicted, values.min(), values.max())

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from hpo_engine.errors import OptimizerError
-from hpo_engine.optimizers import background_import, rbfopt_library, space_filling
-from hpo_engine.optimizers.rbfopt_search import RbfoptSearch
+from hpo_engine.optimizers import background_import, rbfopt_library, rbfopt_search, space_filling
+from hpo_engine.optimizers.rbfopt_search import THIN_GLOBALS_FROM_PENDING, THINNED_GLOBAL_PERIOD, RbfoptSearch, predicted_values
 from hpo_engine.manifest.search_space import DoubleRange, DoubleValues, IntRange, IntValues, SearchSpace, StringValues
 
 BRANIN_OPTIMUM = 0.397887
@@ -337,3 +337,65 @@ def test_the_process_exits_even_when_close_is_never_called() -> None:
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout == "asked\n"
+
+
+def test_the_thinned_global_steps_fall_on_multiples_of_the_period_at_four_slots() -> None:
+    optimizer = RbfoptSearch(branin_space(), maximize=False, seed=3, budget=70)
+    running: list[dict] = []
+    proposals = 0  # model proposals so far
+    thinned_globals, thinned_locals = [], 0
+    told = 0
+    while told < 70:
+        while len(running) < 4 and told + len(running) < 70:
+            model_pending = sum(s is not None for s in optimizer.pending_steps)
+            running.append(optimizer.ask())
+            step = optimizer.pending_steps[-1]
+            if step is None:
+                continue
+            if model_pending >= THIN_GLOBALS_FROM_PENDING:
+                if _is_global(step):
+                    thinned_globals.append(proposals)
+                else:
+                    thinned_locals += 1
+            proposals += 1
+        point = running.pop(0)
+        optimizer.tell(point, branin(point))
+        told += 1
+    optimizer.close()
+    assert thinned_globals and all(n % THINNED_GLOBAL_PERIOD == 0 for n in thinned_globals), thinned_globals
+    assert thinned_locals > 3 * len(thinned_globals)
+
+
+def test_pending_points_stand_in_with_the_models_prediction(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int]] = []
+
+    def recording(told: np.ndarray, values: np.ndarray, pending: np.ndarray) -> np.ndarray:
+        calls.append((len(told), len(pending)))
+        return predicted_values(told, values, pending)
+
+    monkeypatch.setattr(rbfopt_search, "predicted_values", recording)
+    run(RbfoptSearch(branin_space(), maximize=False, seed=0, budget=20), branin, 20, parallel=3)
+    assert calls and all(p == 2 for _, p in calls[1:-2]), calls  # two others pending at each model proposal
+    assert all(told >= 1 for told, _ in calls)
+
+
+def test_predicted_values_reproduce_a_linear_function_and_stay_within_the_values_seen() -> None:
+    rng = np.random.default_rng(0)
+    told = rng.random((8, 3))
+    values = told @ np.array([1.0, 2.0, 3.0]) + 1.0
+    inside = 0.2 + 0.5 * rng.random((4, 3))
+    assert np.allclose(predicted_values(told, values, inside), inside @ np.array([1.0, 2.0, 3.0]) + 1.0)  # the linear tail
+    far = np.array([[5.0, 5.0, 5.0], [-5.0, -5.0, -5.0]])
+    assert np.allclose(predicted_values(told, values, far), [values.max(), values.min()])  # clipped to the values seen
+
+
+def test_predicted_values_fall_back_to_the_nearest_value_and_merge_repeated_points() -> None:
+    told = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])  # fewer than n + 1 = 4 points: no linear tail
+    assert predicted_values(told, np.array([3.0, 7.0]), np.array([[0.1, 0.2, 0.0], [0.9, 0.8, 1.0]])).tolist() == [3.0, 7.0]
+    rng = np.random.default_rng(1)
+    told = rng.random((6, 2))
+    repeated = np.vstack([told, told[:1]])  # a point told twice (a resumed run): one node with the mean
+    values = np.append(told.sum(axis=1), told[0].sum() + 1.0)
+    predicted = predicted_values(repeated, values, rng.random((3, 2)))
+    assert np.all(np.isfinite(predicted)) and np.all(predicted <= values.max()) and np.all(predicted >= values.min())
+    assert np.isclose(predicted_values(repeated, values, told[:1])[0], told[0].sum() + 0.5)
