@@ -35,9 +35,10 @@ Parallel trials (constant liar: the model's own prediction, global steps ratione
     the box around the best point) instead of its global one (over the whole box):
 
     - at most :data:`MAX_GLOBAL_PENDING` global step is pending at a time;
-    - with :data:`THIN_GLOBALS_FROM_PENDING` or more model points pending (``--parallel 4`` and
-      up), only the proposals whose 0-based number is a multiple of :data:`THINNED_GLOBAL_PERIOD`
-      may take a global step.
+    - once :data:`THIN_GLOBALS_FROM_PENDING` model points have been pending at a time (the run
+      has 4 slots or more), only the proposals whose 0-based number is a multiple of
+      :data:`THINNED_GLOBAL_PERIOD` may take a global step, also when slots free all at once and
+      the first point of such a batch has none pending.
 
     A serial run never has a step pending, so its sequence is the library's cycle unchanged. With
     P slots most of them refine around the best point, each refinement seeing the results (or the
@@ -83,7 +84,7 @@ __all__ = ["RbfoptSearch", "FIRST_FAILURE_PENALTY", "MAX_GLOBAL_PENDING", "THIN_
 FIRST_FAILURE_PENALTY = 1.0e6
 #: Steps of the cycle's global part (over the whole box) that may be pending at a time.
 MAX_GLOBAL_PENDING = 1
-#: From this many model points pending (``--parallel 4`` and up) the global steps are thinned ...
+#: Once this many model points have been pending at a time (``--parallel 4`` and up), global steps are thinned ...
 THIN_GLOBALS_FROM_PENDING = 3
 #: ... to the proposals whose 0-based number is a multiple of this; the others take a local step.
 THINNED_GLOBAL_PERIOD = 16
@@ -131,6 +132,8 @@ class RbfoptSearch(ModelSearch):
         #: The cycle step (0-based index into CYCLE) of the last model proposal, ``None`` for a design point.
         self._last_step: int | None = None
         self._steps: dict[tuple, int] = {}  # pending key -> cycle step of its model proposal
+        #: True once THIN_GLOBALS_FROM_PENDING model points were pending at once (4 slots or more).
+        self._wide = False
         #: Why the model is not used; ``None`` while it is.
         self.fallback_reason: str | None = None
         if not self._free:
@@ -205,15 +208,16 @@ class RbfoptSearch(ModelSearch):
     def _cycle_step(self) -> int:
         """The step of :data:`~hpo_engine.optimizers.rbfopt_library.CYCLE` (0-based) for the next
         proposal: the cycle's own, unless it is global and either :data:`MAX_GLOBAL_PENDING` global
-        steps are pending or, with :data:`THIN_GLOBALS_FROM_PENDING` model points pending, the
-        proposal's number is not a multiple of :data:`THINNED_GLOBAL_PERIOD`; then the cycle's first
-        local step (see the module docstring)."""
+        steps are pending or, once :data:`THIN_GLOBALS_FROM_PENDING` model points have been pending
+        at a time, the proposal's number is not a multiple of :data:`THINNED_GLOBAL_PERIOD`; then the
+        cycle's first local step (see the module docstring)."""
         cycle = rbfopt_library.CYCLE
+        self._wide = self._wide or len(self._steps) >= THIN_GLOBALS_FROM_PENDING
         step = self._proposals % len(cycle)
         if cycle[step][1]:
             return step
         local = next((i for i, (_, is_local) in enumerate(cycle) if is_local), step)
-        if len(self._steps) >= THIN_GLOBALS_FROM_PENDING and self._proposals % THINNED_GLOBAL_PERIOD:
+        if self._wide and self._proposals % THINNED_GLOBAL_PERIOD:
             return local
         globals_pending = sum(1 for s in self._steps.values() if not cycle[s][1])
         return step if globals_pending < MAX_GLOBAL_PENDING else local

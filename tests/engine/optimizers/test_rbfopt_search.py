@@ -339,28 +339,32 @@ def test_the_process_exits_even_when_close_is_never_called() -> None:
     assert finished.stdout == "asked\n"
 
 
-def test_the_thinned_global_steps_fall_on_multiples_of_the_period_at_four_slots() -> None:
+@pytest.mark.parametrize("batches", [False, True], ids=["slots-free-one-by-one", "slots-free-all-at-once"])
+def test_the_thinned_global_steps_fall_on_multiples_of_the_period_at_four_slots(batches: bool) -> None:
     optimizer = RbfoptSearch(branin_space(), maximize=False, seed=3, budget=70)
     running: list[dict] = []
     proposals = 0  # model proposals so far
+    wide = False  # THIN_GLOBALS_FROM_PENDING model points have been pending at a time
     thinned_globals, thinned_locals = [], 0
     told = 0
     while told < 70:
         while len(running) < 4 and told + len(running) < 70:
             model_pending = sum(s is not None for s in optimizer.pending_steps)
+            wide |= model_pending >= THIN_GLOBALS_FROM_PENDING
             running.append(optimizer.ask())
             step = optimizer.pending_steps[-1]
             if step is None:
                 continue
-            if model_pending >= THIN_GLOBALS_FROM_PENDING:
+            if wide:
                 if _is_global(step):
                     thinned_globals.append(proposals)
                 else:
                     thinned_locals += 1
             proposals += 1
-        point = running.pop(0)
-        optimizer.tell(point, branin(point))
-        told += 1
+        for point in running if batches else running[:1]:
+            optimizer.tell(point, branin(point))
+            told += 1
+        running = [] if batches else running[1:]
     optimizer.close()
     assert thinned_globals and all(n % THINNED_GLOBAL_PERIOD == 0 for n in thinned_globals), thinned_globals
     assert thinned_locals > 3 * len(thinned_globals)
