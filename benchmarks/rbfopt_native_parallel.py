@@ -11,7 +11,9 @@ Settings as ``hpo`` runs the library here (no ``bonmin``/``ipopt``): ``algorithm
 ``global_search_method='genetic'``, ``do_local_search=False``, ``rand_seed`` = the seed,
 ``max_evaluations`` = the problem's trials; the rest are the library's defaults.
 
-Problems: those of ``benchmarks/search_quality.py`` (by default ``ackley5``, 50 evaluations).
+Problems: those of ``benchmarks/search_quality.py`` (by default ``ackley5``, 50 evaluations),
+in the coordinates ``hpo``'s rbfopt gives the library (each dimension's ``Encoding``: a power
+range by its exponent, a step or integer range by its index, values as a categorical index).
 In parallel every evaluation sleeps ``--eval-seconds`` (default 0.5 s) so that evaluations of
 equal length overlap as real trials do (the serial result does not depend on timing: it runs
 without the sleep).
@@ -41,16 +43,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import search_quality  # noqa: E402  (the problems, shared with the search-quality benchmark)
 
 class _Objective:
-    """A picklable objective over the library's vector (the pool's workers call it)."""
+    """A picklable objective over the library's vector (the pool's workers call it): the vector is
+    decoded by the problem's ``SearchSpace``, the coordinates ``hpo``'s rbfopt gives the library."""
 
-    def __init__(self, problem: str, names: list[str], sleep: float) -> None:
-        self.problem, self.names, self.sleep = problem, names, sleep
+    def __init__(self, problem: str, sleep: float) -> None:
+        self.problem, self.sleep = problem, sleep
+        self._space: Any = None  # built once in the process that evaluates (not pickled built)
 
     def __call__(self, x: Any) -> float:
         if self.sleep:
             time.sleep(self.sleep)
-        function = search_quality.PROBLEMS[self.problem].function
-        return float(function(**dict(zip(self.names, (float(v) for v in x)))))
+        problem = search_quality.PROBLEMS[self.problem]
+        if self._space is None:
+            self._space = search_quality.space_of(problem)
+        return float(problem.function(**self._space.decode([float(v) for v in x])))
 
 
 def run(problem_name: str, seed: int, cpus: int, eval_seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -60,16 +66,14 @@ def run(problem_name: str, seed: int, cpus: int, eval_seconds: float, extra: dic
     import rbfopt
 
     problem = search_quality.PROBLEMS[problem_name]
-    lows, highs, names = [], [], []
-    for parameter in problem.hyper_parameters:
-        bounds = parameter.get("double_range", {})
-        if set(bounds) != {"min_value", "max_value"}:
-            raise SystemExit(f"{problem_name}: only plain double ranges are supported here")
-        names.append(parameter["name"])
-        lows.append(float(bounds["min_value"]))
-        highs.append(float(bounds["max_value"]))
-    objective = _Objective(problem_name, names, eval_seconds if cpus > 1 else 0.0)
-    black_box = rbfopt.RbfoptUserBlackBox(len(names), np.array(lows), np.array(highs), np.array(["R"] * len(names)), objective)
+    encodings = search_quality.space_of(problem).encodings
+    if any(e.lower == e.upper for e in encodings):
+        raise SystemExit(f"{problem_name}: a hyper-parameter with a single value is not supported here")
+    objective = _Objective(problem_name, eval_seconds if cpus > 1 else 0.0)
+    black_box = rbfopt.RbfoptUserBlackBox(
+        len(encodings), np.array([e.lower for e in encodings], dtype=float), np.array([e.upper for e in encodings], dtype=float),
+        np.array([e.var_type for e in encodings]), objective,
+    )
     settings = rbfopt.RbfoptSettings(
         algorithm="MSRSM", global_search_method="genetic", do_local_search=False,
         max_evaluations=problem.trials, num_cpus=cpus, rand_seed=seed, print_solver_output=False, **(extra or {}),
