@@ -239,12 +239,13 @@ class RbfoptSearch(ModelSearch):
         """The model's coordinates of library ``vectors`` (rows): a real or integer coordinate in the
         unit box, a categorical one as indicators of all its values but the first (no order among
         them, as the library's own expansion of categoricals)."""
+        unit = (vectors - self._lower) / space_filling.unit_span(self._bounds)
         columns = []
         for i, (low, high, kind) in enumerate(zip(self._lower, self._upper, self._types)):
             if kind == "C":
                 columns += [(np.rint(vectors[:, i]) == value).astype(float) for value in range(int(low) + 1, int(high) + 1)]
             else:
-                columns.append((vectors[:, i] - low) / (high - low if high > low else 1.0))
+                columns.append(unit[:, i])
         return np.column_stack(columns)
 
     # -- conversions -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["initial_design", "midpoint", "design_size", "SAMPLE_FRACTION", "CANDIDATES", "MAX_DRAWS", "MIN_DISTANCE"]
+__all__ = ["initial_design", "midpoint", "design_size", "unit_span", "SAMPLE_FRACTION", "CANDIDATES", "MAX_DRAWS", "MIN_DISTANCE"]
 
 #: Latin hypercube points per ``dimension + 1``: the library's automatic ``init_sample_fraction``
 #: with more than 2 CPUs (up to 20 coordinates). With one CPU the library takes 0.5; 1.0 was
@@ -54,7 +54,9 @@ def design_size(dimension: int) -> int:
     return int(max(2, round((dimension + 1) * SAMPLE_FRACTION)))
 
 
-def _span(bounds: Bounds) -> np.ndarray:
+def unit_span(bounds: Bounds) -> np.ndarray:
+    """The width of each coordinate's range, 1 for a coordinate with a single value: dividing by
+    it measures in the unit box."""
     lower, upper, _ = bounds
     return np.where(upper > lower, upper - lower, 1.0)
 
@@ -88,7 +90,7 @@ def _maximin(rng: np.random.Generator, bounds: Bounds, size: int) -> np.ndarray:
 
 def _independent(points: np.ndarray, bounds: Bounds) -> bool:
     """True when the points are distinct and affinely independent (as many as the dimension allows)."""
-    unit = points / _span(bounds)
+    unit = points / unit_span(bounds)
     if len(unit) > 1 and _smallest_distance(unit) <= MIN_DISTANCE:
         return False
     rank = np.linalg.matrix_rank(unit[1:] - unit[0], tol=1.0e-6) if len(unit) > 1 else 0
@@ -108,7 +110,7 @@ def initial_design(bounds: Bounds, known: np.ndarray | None, rng: np.random.Gene
         if _independent(design, bounds):
             break
         design = np.vstack([centre, _maximin(rng, bounds, size)])
-    span = _span(bounds)
+    span = unit_span(bounds)
     chosen: list[np.ndarray] = []
     taken = [] if known is None or len(known) == 0 else [np.asarray(k, dtype=float) for k in known]
     for point in design:
