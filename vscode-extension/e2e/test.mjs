@@ -55,26 +55,34 @@ async function until(what, fn, timeout = 30000, interval = 200) {
   throw new Error(`timed out after ${timeout / 1000}s waiting for ${what}${last instanceof Error ? ` (${last.message.split("\n")[0]})` : ""}`);
 }
 
+// Up to three tries of `attempt(n)` (n 1-based; the last may wait longer): a quick input can close
+// or re-sort under a click. `onRetry(n)` runs after a failed try; the third failure propagates.
+async function withRetries(attempt, onRetry) {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (n >= 3) throw error;
+      await onRetry(n);
+    }
+  }
+}
+
 // A webview that repaints (the live results view) can take the focus and close an open quick
 // input, which then holds its rows hidden: the pick is opened again (at most 3 tries).
 async function quickPick(opener, text, rowText = text) {
-  for (let attempt = 1; ; attempt++) {
+  await withRetries(async (n) => {
     await page.keyboard.press(opener);
     const input = page.locator(".quick-input-widget .quick-input-box input");
-    try {
-      await input.waitFor({ state: "visible", timeout: 15000 });
-      await input.pressSequentially(text, { delay: 10 });
-      const row = page.locator(".quick-input-list .monaco-list-row", { hasText: rowText }).first();
-      await row.waitFor({ state: "visible", timeout: attempt < 3 ? 5000 : 15000 });
-    } catch (error) {
-      if (attempt >= 3) throw error;
-      process.stdout.write(`[e2e ${seconds()}s] quick pick "${text}" closed before its row showed (try ${attempt}); opening it again\n`);
-      await page.keyboard.press("Escape");
-      continue;
-    }
-    await page.keyboard.press("Enter");
-    return;
-  }
+    await input.waitFor({ state: "visible", timeout: 15000 });
+    await input.pressSequentially(text, { delay: 10 });
+    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: rowText }).first();
+    await row.waitFor({ state: "visible", timeout: n < 3 ? 5000 : 15000 });
+  }, async (n) => {
+    process.stdout.write(`[e2e ${seconds()}s] quick pick "${text}" closed before its row showed (try ${n}); opening it again\n`);
+    await page.keyboard.press("Escape");
+  });
+  await page.keyboard.press("Enter");
 }
 
 async function runCommand(title) {
@@ -87,30 +95,26 @@ async function openFile(name) {
   // Quick open lists fuzzy matches (files under hpo-results/ too): click the row whose file name
   // is exactly `name` instead of taking the first row with Enter. The list can re-sort while it
   // fills (recent files first, then the workspace search), so a click may land on a row that
-  // moved: check the active tab and try again, up to three times.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await page.keyboard.press("Control+P");
-      const input = page.locator(".quick-input-widget .quick-input-box input");
-      await input.waitFor({ state: "visible", timeout: attempt < 3 ? 20000 : 60000 });
-      await input.fill("");
-      await input.pressSequentially(name, { delay: 10 });
-      const row = page
-        .locator(".quick-input-list .monaco-list-row")
-        .filter({ has: page.locator(".label-name", { hasText: exact }) })
-        .first();
-      await row.waitFor({ state: "visible", timeout: attempt < 3 ? 20000 : 60000 });
-      await sleep(500); // let the list settle before clicking
-      await row.click();
-      await activeTab.waitFor({ timeout: attempt < 3 ? 15000 : 60000 });
-      break;
-    } catch (error) {
-      if (attempt >= 3) throw error;
-      process.stdout.write(`[e2e ${seconds()}s] ${name} is not the active tab after quick open (try ${attempt}); opening it again\n`);
-      await page.keyboard.press("Escape");
-      await sleep(500);
-    }
-  }
+  // moved: check the active tab and try again.
+  await withRetries(async (n) => {
+    await page.keyboard.press("Control+P");
+    const input = page.locator(".quick-input-widget .quick-input-box input");
+    await input.waitFor({ state: "visible", timeout: n < 3 ? 20000 : 60000 });
+    await input.fill("");
+    await input.pressSequentially(name, { delay: 10 });
+    const row = page
+      .locator(".quick-input-list .monaco-list-row")
+      .filter({ has: page.locator(".label-name", { hasText: exact }) })
+      .first();
+    await row.waitFor({ state: "visible", timeout: n < 3 ? 20000 : 60000 });
+    await sleep(500); // let the list settle before clicking
+    await row.click();
+    await activeTab.waitFor({ timeout: n < 3 ? 15000 : 60000 });
+  }, async (n) => {
+    process.stdout.write(`[e2e ${seconds()}s] ${name} is not the active tab after quick open (try ${n}); opening it again\n`);
+    await page.keyboard.press("Escape");
+    await sleep(500);
+  });
   await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 60000 });
 }
 
